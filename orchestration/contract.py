@@ -1,0 +1,139 @@
+"""The raw extract contract (shared/data-contract.md) as data.
+
+One place that says which files a delivery holds, their columns, column types and the
+column that decides a row's delivery month. The synthetic generator writes exactly this,
+ingestion accepts exactly this, and the dbt sources declare exactly this.
+"""
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+# Column kinds of data-contract.md, "CSV format": how a CSV field is parsed.
+STRING, DATE, TIME, TIMESTAMP, INT = "string", "date", "time", "timestamp", "int"
+
+# DuckDB type a kind is stored as in the raw schema.
+DUCKDB_TYPE = {
+    STRING: "VARCHAR",
+    DATE: "DATE",
+    TIME: "TIME",
+    TIMESTAMP: "TIMESTAMP",
+    INT: "INTEGER",
+}
+
+# The exact text formats of data-contract.md ("Dates YYYY-MM-DD, times HH:MM, timestamps
+# YYYY-MM-DDTHH:MM:SS"), as strptime patterns.
+CSV_FORMAT = {DATE: "%Y-%m-%d", TIME: "%H:%M", TIMESTAMP: "%Y-%m-%dT%H:%M:%S"}
+
+# Readable format names for error messages.
+FORMAT_NAME = {
+    DATE: "a date YYYY-MM-DD",
+    TIME: "a time HH:MM",
+    TIMESTAMP: "a timestamp YYYY-MM-DDTHH:MM:SS",
+    INT: "a whole number",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    register: str  # lpr2, lpr3, gop, cpr: the folder and the dbt source name
+    name: str  # file stem and dbt source table name
+    columns: tuple[tuple[str, str], ...]  # (column, kind) in contract order
+    month_column: str | None  # decides the delivery month; None for the CPR snapshot
+    description: str
+
+    @property
+    def key(self) -> str:
+        """`lpr2__t_adm`: the raw DuckDB table name."""
+        return f"{self.register}__{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c for c, _ in self.columns]
+
+    @property
+    def partitioned(self) -> bool:
+        return self.month_column is not None
+
+    def relative_path(self, month: str | None, suffix: str = ".csv") -> PurePosixPath:
+        """Path of the file inside the landing directory."""
+        if month is None:
+            return PurePosixPath(self.register) / f"{self.name}{suffix}"
+        return PurePosixPath(month) / self.register / f"{self.name}{suffix}"
+
+
+def _t(register, name, month_column, description, *columns) -> Table:
+    return Table(register, name, tuple(columns), month_column, description)
+
+
+TABLES: tuple[Table, ...] = (
+    _t(
+        "lpr2", "t_adm", "d_inddto", "LPR2 contacts (admissions, outpatient courses, ER visits)",
+        ("k_recnum", STRING), ("v_cpr_encrypted", STRING), ("c_pattype", STRING),
+        ("d_inddto", DATE), ("d_uddto", DATE), ("v_indtime", INT), ("c_sgh", STRING),
+        ("c_afd", STRING),
+    ),
+    _t(
+        "lpr2", "t_bes", "d_ambdto", "LPR2 outpatient visits of an outpatient course",
+        ("v_recnum", STRING), ("d_ambdto", DATE),
+    ),
+    _t(
+        "lpr2", "t_sksube", "d_odto", "LPR2 non-surgical procedures (ZZ and AW codes)",
+        ("v_recnum", STRING), ("c_opr", STRING), ("d_odto", DATE),
+    ),
+    _t(
+        "lpr3", "kontakter", "dato_start", "LPR3 contacts",
+        ("dw_ek_kontakt", STRING), ("dw_ek_forloeb", STRING), ("cpr_encrypted", STRING),
+        ("dato_start", DATE), ("tidspunkt_start", TIME), ("dato_slut", DATE),
+        ("tidspunkt_slut", TIME), ("kontakttype", STRING), ("prioritet", STRING),
+        ("sorenhed_ans", STRING),
+    ),
+    _t(
+        "lpr3", "procedurer_andre", "dato_start", "LPR3 procedures (A, B, F, N, U, W, ZZ codes)",
+        ("procedureregistrering_id", STRING), ("dw_ek_kontakt", STRING),
+        ("dw_ek_forloeb", STRING), ("procedurekode", STRING), ("proceduretype", STRING),
+        ("dato_start", DATE), ("tidspunkt_start", TIME), ("sorenhed_pro", STRING),
+    ),
+    _t(
+        "lpr3", "forloeb", "dato_start", "LPR3 courses",
+        ("dw_ek_forloeb", STRING), ("cpr_encrypted", STRING), ("dato_start", DATE),
+    ),
+    _t(
+        "lpr3", "forloebsmarkoerer", "dato_markoer", "LPR3 course markers (AWG1, AWX21)",
+        ("dw_ek_forloeb", STRING), ("markoer", STRING), ("dato_markoer", DATE),
+        ("tidspunkt_markoer", TIME),
+    ),
+    _t(
+        "gop", "t_dgop", "d_afsendt", "GOP plans, D-GOP standard (2014 to May 2016)",
+        ("k_brevid", STRING), ("v_cpr_encrypted", STRING), ("d_afsendt", DATE),
+        ("v_afsendt_tid", TIME), ("c_afsender", STRING), ("c_modtager_kom", STRING),
+        ("c_goptype", STRING),
+    ),
+    _t(
+        "gop", "t_ggop", "afsendt_tidspunkt", "GOP plans, G-GOP standard (May 2016 on)",
+        ("brev_id", STRING), ("cpr_encrypted", STRING), ("afsendt_tidspunkt", TIMESTAMP),
+        ("afsender_sor", STRING), ("modtager_kommunekode", STRING), ("plantype", STRING),
+    ),
+    _t(
+        "cpr", "t_adresse", None, "CPR address history (full snapshot, replaced at each delivery)",
+        ("cpr_encrypted", STRING), ("c_kom", STRING), ("d_tilflyt_dato", DATE),
+        ("d_fraflyt_dato", DATE),
+    ),
+)
+
+MONTHLY_TABLES: tuple[Table, ...] = tuple(t for t in TABLES if t.partitioned)
+SNAPSHOT_TABLES: tuple[Table, ...] = tuple(t for t in TABLES if not t.partitioned)
+TABLE_BY_KEY = {t.key: t for t in TABLES}
+
+# A file may be CSV or Parquet with the same stem (data-contract.md, "Landing directory").
+SUFFIXES = (".csv", ".parquet")
+
+# Delivery month folder name.
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+# Lineage columns added to every raw row at ingestion.
+LINEAGE_COLUMNS = (
+    ("_delivery_month", "VARCHAR"),  # YYYY-MM, or 'snapshot' for cpr/t_adresse
+    ("_source_file", "VARCHAR"),  # path relative to the landing directory
+    ("_source_row", "BIGINT"),  # 1-based data row in that file (header not counted)
+    ("_loaded_at", "TIMESTAMP"),
+)

@@ -1,0 +1,27 @@
+"""The one entry point: `Definitions` for `dagster dev`, the CLI and the tests.
+
+workspace.yaml and pyproject.toml ([tool.dagster]) both name this module.
+"""
+
+from dagster import Definitions
+
+from orchestration.assets.raw import cpr_t_adresse, raw_monthly_deliveries
+from orchestration.config import Settings, load_settings
+from orchestration.jobs import ingest_deliveries_job, refresh_job
+from orchestration.resources import Exports, Landing, Warehouse
+
+
+def build_definitions(settings: Settings | None = None) -> Definitions:
+    settings = settings or load_settings()
+    return Definitions(
+        assets=[raw_monthly_deliveries, cpr_t_adresse],
+        jobs=[ingest_deliveries_job, refresh_job],
+        resources={
+            "warehouse": Warehouse(path=str(settings.warehouse_path)),
+            "landing": Landing(path=str(settings.landing_dir)),
+            "exports": Exports(path=str(settings.export_dir)),
+        },
+    )
+
+
+defs = build_definitions()

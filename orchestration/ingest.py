@@ -1,0 +1,336 @@
+"""Load delivery months of the landing directory into the DuckDB `raw` schema.
+
+Pure Python + DuckDB, no Dagster: the Dagster assets in `orchestration/assets/raw.py` call
+this, and so do the tests.
+
+What a delivery gets (data-contract.md, "What bad input gets"):
+- every file of every requested month is read and checked against the contract *before*
+  anything is written; the first file that cannot be read as the contract says raises a
+  `ContractError` naming the file, the row and the column, and nothing is written;
+- otherwise all requested months are replaced in one transaction: each month's previous
+  rows of every table are deleted and the new ones inserted, so a reload or a re-delivery
+  never duplicates rows, and a reader never sees half a month;
+- a table file absent from a delivered month means that month has no rows of it (the
+  contract allows absent files), so a re-delivery can also remove rows.
+Error messages never quote a person key: they name the column and the row instead.
+"""
+
+import codecs
+import csv
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contract import (
+    DATE,
+    DUCKDB_TYPE,
+    FORMAT_NAME,
+    INT,
+    LINEAGE_COLUMNS,
+    MONTH_PATTERN,
+    MONTHLY_TABLES,
+    SNAPSHOT_TABLES,
+    STRING,
+    SUFFIXES,
+    TIME,
+    TIMESTAMP,
+    Table,
+)
+
+RAW_SCHEMA = "raw"
+DELIVERIES_TABLE = f"{RAW_SCHEMA}._deliveries"
+SNAPSHOT = "snapshot"
+# Columns whose values identify a person: never quoted in a message.
+PERSON_COLUMNS = {"v_cpr_encrypted", "cpr_encrypted"}
+
+# Strict text shapes of data-contract.md; DuckDB's casts are more lenient than the contract.
+_SHAPE = {
+    DATE: r"\d{4}-\d{2}-\d{2}",
+    TIME: r"\d{2}:\d{2}",
+    TIMESTAMP: r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}",
+    INT: r"[+-]?\d+",
+}
+
+
+class ContractError(ValueError):
+    """A file that cannot be read as data-contract.md says."""
+
+    def __init__(self, file: str, problem: str, row: int | None = None,
+                 column: str | None = None):
+        self.file, self.row, self.column, self.problem = file, row, column, problem
+        where = [file]
+        if row is not None:
+            where.append(f"row {row} (line {row + 1})" if row > 0 else "header row")
+        if column is not None:
+            where.append(f"column {column}")
+        super().__init__(f"{', '.join(where)}: {problem}")
+
+
+class DeliveryNotFound(ValueError):
+    """A requested delivery month has no folder in the landing directory."""
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    table: str  # raw table key, e.g. lpr2__t_adm
+    month: str  # YYYY-MM or 'snapshot'
+    file: str | None  # relative to the landing directory; None when the file is absent
+    rows: int
+    sha256: str | None
+
+
+# --- landing directory ---------------------------------------------------------------------
+def delivery_months(landing: Path) -> list[str]:
+    """Month folders present in the landing directory, in order."""
+    if not landing.is_dir():
+        return []
+    return sorted(p.name for p in landing.iterdir()
+                  if p.is_dir() and re.match(MONTH_PATTERN, p.name))
+
+
+def find_file(landing: Path, table: Table, month: str | None) -> Path | None:
+    found = [landing / table.relative_path(month, s) for s in SUFFIXES]
+    found = [p for p in found if p.is_file()]
+    if len(found) > 1:
+        raise ContractError(str(table.relative_path(month, ".*")),
+                            "both a CSV and a Parquet file are delivered; keep one")
+    return found[0] if found else None
+
+
+def file_fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- reading and checking one file ---------------------------------------------------------
+def _check_header(names: Sequence[str], table: Table, rel: str) -> None:
+    expected = table.column_names
+    for c in expected:
+        if c not in names:
+            raise ContractError(rel, "missing column (the contract requires "
+                                f"{', '.join(expected)})", row=0, column=c)
+    for c in names:
+        if c not in expected:
+            raise ContractError(rel, "unexpected column, not in the contract", row=0, column=c)
+    if len(set(names)) != len(names):
+        dup = next(c for c in names if list(names).count(c) > 1)
+        raise ContractError(rel, "column appears twice", row=0, column=dup)
+
+
+def _csv_header(path: Path, rel: str) -> list[str]:
+    with open(path, "rb") as fh:
+        first = fh.readline()
+    if not first.strip():
+        raise ContractError(rel, "the file is empty: no header row", row=0)
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ContractError(rel, "not UTF-8 encoded", row=0) from exc
+    return next(csv.reader([text]))
+
+
+def _diagnose_csv(path: Path, rel: str, table: Table) -> ContractError | None:
+    """Find the first row DuckDB refused, with a message that names row and column."""
+    names = _csv_header(path, rel)
+    n = len(names)
+    decoder_errors = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as fh:
+        fh.readline()
+        for line_no, raw in enumerate(fh, start=2):
+            try:
+                decoder_errors.decode(raw)
+            except UnicodeDecodeError as exc:
+                field = raw[: exc.start].count(b",")
+                col = names[field] if field < n else None
+                return ContractError(rel, "not UTF-8 encoded (the contract requires UTF-8)",
+                                     row=line_no - 1, column=col)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, strict=True)
+        next(reader)
+        try:
+            for row_no, row in enumerate(reader, start=1):
+                if len(row) < n:
+                    return ContractError(
+                        rel, f"the row ends after {len(row)} of {n} fields "
+                        "(truncated or missing separator)", row=row_no, column=names[len(row)])
+                if len(row) > n:
+                    return ContractError(rel, f"the row has {len(row)} fields, the header {n}",
+                                         row=row_no, column=names[-1])
+        except csv.Error as exc:
+            return ContractError(rel, f"malformed CSV quoting ({exc})", row=reader.line_num - 1)
+    return None
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: Table,
+               stage: str) -> None:
+    names = _csv_header(path, rel)
+    _check_header(names, table, rel)
+    columns = ", ".join(f"'{c}': 'VARCHAR'" for c in names)
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {stage} AS
+            SELECT row_number() OVER () AS _source_row, *
+            FROM read_csv(?, header = true, auto_detect = false, delim = ',', quote = '"',
+                          escape = '"', strict_mode = true, columns = {{{columns}}})""",
+            [str(path)],
+        )
+    except duckdb.Error as exc:
+        diagnosed = _diagnose_csv(path, rel, table)
+        if diagnosed:
+            raise diagnosed from None
+        # Never pass DuckDB's text on: it quotes the whole offending line.
+        line = re.search(r"Line: (\d+)", str(exc))
+        raise ContractError(rel, "cannot be read as CSV",
+                            row=int(line.group(1)) - 1 if line else None) from None
+    _check_values(con, stage, rel, table, text=True)
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: Table,
+                   stage: str) -> None:
+    try:
+        names = [r[0] for r in con.execute(
+            "SELECT name FROM parquet_schema(?) WHERE num_children IS NULL OR "
+            "num_children = 0", [str(path)]).fetchall()]
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {stage} AS
+            SELECT row_number() OVER () AS _source_row, * FROM read_parquet(?)""",
+            [str(path)])
+    except duckdb.Error:
+        raise ContractError(rel, "cannot be read as Parquet") from None
+    _check_header(names, table, rel)
+    _check_values(con, stage, rel, table, text=False)
+
+
+def _bad_value_sql(column: str, kind: str, text: bool) -> str:
+    q = f'"{column}"'
+    target = DUCKDB_TYPE[kind]
+    if not text:
+        return f"try_cast({q} AS {target}) IS NULL"
+    shape = _SHAPE[kind]
+    value = f"replace({q}, 'T', ' ')" if kind == TIMESTAMP else q
+    return f"NOT regexp_full_match({q}, '{shape}') OR try_cast({value} AS {target}) IS NULL"
+
+
+def _check_values(con: duckdb.DuckDBPyConnection, stage: str, rel: str, table: Table,
+                  text: bool) -> None:
+    """Every typed column parses as the contract's format; report the first row that does not."""
+    typed = [(c, k) for c, k in table.columns if k != STRING]
+    if not typed:
+        return
+    firsts = ", ".join(
+        f'min(CASE WHEN "{c}" IS NOT NULL AND ({_bad_value_sql(c, k, text)}) '
+        f"THEN _source_row END)" for c, k in typed)
+    found = con.execute(f"SELECT {firsts} FROM {stage}").fetchone()
+    bad = [(row, c, k) for row, (c, k) in zip(found, typed, strict=True) if row is not None]
+    if not bad:
+        return
+    row, column, kind = min(bad, key=lambda b: b[0])
+    value = con.execute(f'SELECT "{column}" FROM {stage} WHERE _source_row = ?',
+                        [row]).fetchone()[0]
+    shown = "" if column in PERSON_COLUMNS else f" {str(value)[:40]!r}"
+    raise ContractError(rel, f"value{shown} is not {FORMAT_NAME[kind]}", row=row, column=column)
+
+
+def _typed_select(table: Table, stage: str, text: bool) -> str:
+    parts = []
+    for c, kind in table.columns:
+        q = f'"{c}"'
+        if kind == STRING:
+            parts.append(f"CAST({q} AS VARCHAR) AS {q}")
+        elif kind == TIMESTAMP and text:
+            parts.append(f"CAST(replace({q}, 'T', ' ') AS TIMESTAMP) AS {q}")
+        else:
+            parts.append(f"CAST({q} AS {DUCKDB_TYPE[kind]}) AS {q}")
+    return ", ".join(parts)
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, landing: Path, path: Path, table: Table,
+               stage: str) -> tuple[str, str]:
+    """Read and check one file into a typed temp table; returns (relative path, sha256)."""
+    rel = path.relative_to(landing).as_posix()
+    text = path.suffix == ".csv"
+    raw_stage = f"{stage}_text"
+    if text:
+        _stage_csv(con, path, rel, table, raw_stage)
+    else:
+        _stage_parquet(con, path, rel, table, raw_stage)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {stage} AS
+        SELECT {_typed_select(table, raw_stage, text)}, _source_row FROM {raw_stage}""")
+    con.execute(f"DROP TABLE {raw_stage}")
+    return rel, file_fingerprint(path)
+
+
+# --- writing ---------------------------------------------------------------------------------
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    for table in MONTHLY_TABLES + SNAPSHOT_TABLES:
+        cols = [f'"{c}" {DUCKDB_TYPE[k]}' for c, k in table.columns]
+        cols += [f"{c} {t}" for c, t in LINEAGE_COLUMNS]
+        con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table.key} ({', '.join(cols)})")
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {DELIVERIES_TABLE} (
+        table_key VARCHAR, delivery_month VARCHAR, source_file VARCHAR, row_count BIGINT,
+        sha256 VARCHAR, loaded_at TIMESTAMP)""")
+
+
+def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
+         tables: Sequence[Table] = MONTHLY_TABLES) -> list[LoadedFile]:
+    """Replace the given months (or the snapshot, month 'snapshot') of the given tables."""
+    months = list(months)
+    for m in months:
+        if m != SNAPSHOT and not (landing / m).is_dir():
+            raise DeliveryNotFound(f"no delivery folder {m}/ in the landing directory")
+    ensure_raw_schema(con)
+    staged: list[tuple[Table, str, LoadedFile, str | None]] = []
+    try:
+        for month in months:
+            for table in tables:
+                path = find_file(landing, table, None if month == SNAPSHOT else month)
+                if path is None:
+                    staged.append((table, month, LoadedFile(table.key, month, None, 0, None),
+                                   None))
+                    continue
+                stage = f"_stage_{table.key}_{len(staged)}"
+                rel, sha = stage_file(con, landing, path, table, stage)
+                rows = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
+                staged.append((table, month, LoadedFile(table.key, month, rel, rows, sha), stage))
+        loaded_at = datetime.now().replace(microsecond=0)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table, month, info, stage in staged:
+                target = f"{RAW_SCHEMA}.{table.key}"
+                con.execute(f"DELETE FROM {target} WHERE _delivery_month = ?", [month])
+                con.execute(f"DELETE FROM {DELIVERIES_TABLE} WHERE table_key = ? AND "
+                            "delivery_month = ?", [table.key, month])
+                if stage is not None:
+                    cols = ", ".join(f'"{c}"' for c in table.column_names)
+                    con.execute(
+                        f"INSERT INTO {target} SELECT {cols}, ?, ?, _source_row, ? "
+                        f"FROM {stage}", [month, info.file, loaded_at])
+                con.execute(f"INSERT INTO {DELIVERIES_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+                            [table.key, month, info.file, info.rows, info.sha256, loaded_at])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        for *_, stage in staged:
+            if stage is not None:
+                con.execute(f"DROP TABLE IF EXISTS {stage}")
+    return [info for _, _, info, _ in staged]
+
+
+def load_snapshot(con: duckdb.DuckDBPyConnection, landing: Path) -> list[LoadedFile]:
+    """Replace the CPR address-history snapshot (data-contract.md: replaced at each delivery)."""
+    for table in SNAPSHOT_TABLES:
+        if find_file(landing, table, None) is None:
+            raise DeliveryNotFound(
+                f"no {table.relative_path(None)} (CSV or Parquet) in the landing directory")
+    return load(con, landing, [SNAPSHOT], SNAPSHOT_TABLES)

@@ -1,0 +1,45 @@
+"""Resources: the DuckDB warehouse, the landing and export directories."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+
+
+class Warehouse(ConfigurableResource):
+    """The DuckDB file. One writer at a time: every asset that writes it runs in the
+    `duckdb` concurrency pool, and connections are closed before dbt runs."""
+
+    path: str
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not read_only:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(self.path, read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+class Landing(ConfigurableResource):
+    """The landing directory of data-contract.md."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path)
+
+
+class Exports(ConfigurableResource):
+    """Where the exports of data-contract.md are written."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path)

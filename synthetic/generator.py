@@ -1,0 +1,752 @@
+"""Synthetic registry extracts in the layout of shared/data-contract.md.
+
+Real LPR, GOP and CPR data are confidential, so the platform tests and demonstrates
+itself on extracts made here. The model is built around *episodes*: a person, living in
+a municipality, has a hospital stay, gets a rehabilitation plan of one type sent to the
+municipality (GOP register) and a plan code registered in LPR. Episodes are drawn per
+municipality x type x year from seed 000's published table times `scale`, one distinct
+person per episode within a cell, so the true counts of product 2 are known by
+construction. Around them the generator adds what the method of shared/method.md exists
+for: background stays that compete in the linkage, duplicates, supplements, plans sent
+during or before stays or long after, plans without a stay, chained LPR3 contacts,
+virtual contacts, course markers, moves and emigration, and a handful of rows that break
+a row rule (quarantine). Every choice is drawn from one seeded numpy Generator, so an
+extract is a pure function of (scale, seed, months).
+
+All arrays are vectorised; days are integers since 1970-01-01, times minutes of the day.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from synthetic.targets import PLAN_TYPES, cell_counts, municipalities
+
+# --- calibration knobs, each with its source --------------------------------------------
+# Population per person with a plan in a year: gives ~1.75 M persons at scale 1, and with
+# the visit rate below ~12 M outpatient visits and ~0.8 M admissions a year (issue #2).
+POPULATION_PER_PLAN_PERSON = 10
+OUTPATIENT_VISITS_PER_PERSON_YEAR = 6.9
+ADMISSIONS_PER_PERSON_YEAR = 0.45
+ER_SHARE_OF_VISITS = 0.08
+# Share of plan episodes that follow an admission, by type (almen, specialiseret,
+# rehab_spec). SDS (seed 003): "over half of plans follow an outpatient visit".
+ADMISSION_SHARE = np.array([0.40, 0.30, 0.75])
+# A second plan for the same person and type 20-120 days later: SDS counts ~1.2 plans
+# per person-year (seed 002: 214,550 plans in 2023 against ~175,000 persons).
+REPEAT_EPISODE_SHARE = 0.18
+# Delay categories of a plan relative to its own stay (seed 003, Figur 7-9: ~82 % within
+# 24 hours; the window removes ~5 %): (share outpatient, share admission).
+DELAY_CATEGORIES = {
+    "same_day": (0.73, 0.64),
+    "next_day": (0.10, 0.10),
+    "day_before_discharge": (0.00, 0.06),  # -1, inside the window for admissions
+    "during_admission": (0.00, 0.03),  # -2 .. -length: a tail
+    "days_2_7": (0.07, 0.07),
+    "days_8_14": (0.03, 0.03),
+    "long_after": (0.055, 0.045),  # 15-60 days: a tail
+    "before_stay": (0.015, 0.015),  # sent before the visit / admission start
+}
+NO_PLAN_SHARE = 0.02  # LPR registration without a GOP plan (registered independently)
+DUPLICATE_PLAN_SHARE = 0.008  # same sender, same day (step 1)
+SUPPLEMENT_PLAN_SHARE = 0.006  # a second plan nearest the same stay (step 5)
+NO_STAY_PLAN_SHARE = 0.003  # plans of persons with no stay at all
+MARKER_ONLY_SHARE_OF_SPEC = 0.08  # specialiseret registered only by AWG1 + AWX21
+MARKER_NEAR_PLAN_SHARE = 0.03
+START_WITHOUT_STOP_SHARE = 0.01
+REPEAT_WITHIN_14_SHARE = 0.04
+BARE_PARENT_SHARE = 0.015
+MESSY_CODE_SHARE = 0.02  # lower-case or padded with spaces: valid after normalising
+MOVER_SHARE = 0.01
+EMIGRANT_SHARE = 0.005
+COURSE_LEVEL_PROCEDURE_SHARE = 0.10  # LPR3 procedure on the course, not a contact
+VIRTUAL_CONTACT_SHARE = 0.10
+BACKGROUND_PROCEDURE_SHARE = 0.03
+CHAIN_NEAR_MISS_SHARE = 0.003  # two same-day contacts 4 h 01+ apart: two visits
+
+# The LPR3 switch, per region (issue #2): Hovedstaden, Sjælland, Midtjylland 2-3 February
+# 2019, Syddanmark and Nordjylland early March 2019.
+LPR3_SWITCH = {"84": "2019-02-02", "85": "2019-02-02", "82": "2019-02-03",
+               "83": "2019-03-02", "81": "2019-03-03"}
+# D-GOP until May 2016, G-GOP after (seed 003, "Elektronisk kommunikation"): each unit
+# switches on a day in May 2016.
+GGOP_SWITCH_FIRST_DAY = "2016-05-01"
+
+ALMEN_CODES = ("ZZ0175X", "ZZ0175X1", "ZZ0175X2", "ZZ0175X3", "ZZ0175X4")
+ALMEN_CODE_WEIGHTS = np.array([0.40, 0.30, 0.15, 0.10, 0.05])
+TYPE_CODE = ("ZZ0175X", "ZZ0175Y", "ZZ0175V")  # official SKS meanings (method.md)
+INVALID_CODES = ("ZZ0175Q", "ZZ0175Z", "ZZ0175X9", "ZZ01751")
+BACKGROUND_CODES = ("BLHA", "ZZ0149", "BVAA33A", "ZZ3025", "WLHGS")
+VIRTUAL_CONTACT_TYPES = ("ALCA01", "ALCA03", "ALCA04", "ALCA10", "ALCA20")
+UNITS_PER_REGION = 30
+INVALID_ROWS_MIN = 2  # at least this many rows per quarantine reason
+
+
+def to_day(iso: str) -> int:
+    return (date.fromisoformat(iso) - date(1970, 1, 1)).days
+
+
+def month_bounds(first_month: str, last_month: str) -> tuple[int, int]:
+    """First and last day (inclusive) of a month range 'YYYY-MM'."""
+    y1, m1 = map(int, last_month.split("-"))
+    after = date(y1 + (m1 == 12), m1 % 12 + 1, 1)
+    return to_day(first_month + "-01"), (after - date(1970, 1, 1)).days - 1
+
+
+@dataclass
+class Extract:
+    """The generated rows, per contract table, as dicts of numpy/arrow-ready columns."""
+
+    tables: dict[str, dict[str, object]] = field(default_factory=dict)
+    first_day: int = 0
+    last_day: int = 0
+
+
+class _Model:
+    def __init__(self, scale: float, seed: int, first_month: str, last_month: str):
+        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.scale = scale
+        self.d0, self.d1 = month_bounds(first_month, last_month)
+        self.years = list(range(int(first_month[:4]), int(last_month[:4]) + 1))
+        self.munis = municipalities()
+        regions = sorted({m.region for m in self.munis})
+        self.region_index = {r: i for i, r in enumerate(regions)}
+        self.muni_region = np.array([self.region_index[m.region] for m in self.munis])
+        self.switch_day = np.array([to_day(LPR3_SWITCH[r]) for r in regions])
+        n_units = len(regions) * UNITS_PER_REGION
+        self.unit_region = np.repeat(np.arange(len(regions)), UNITS_PER_REGION)
+        self.unit_ggop_day = to_day(GGOP_SWITCH_FIRST_DAY) + self.rng.integers(0, 31, n_units)
+
+    # -- helpers ----------------------------------------------------------------------
+    def share(self, n: int, p: float, minimum: int = 0) -> np.ndarray:
+        """A random boolean mask with ~p*n True, at least `minimum` when n allows."""
+        mask = self.rng.random(n) < p
+        short = min(minimum, n) - int(mask.sum())
+        if short > 0:
+            mask[self.rng.choice(np.flatnonzero(~mask), short, replace=False)] = True
+        return mask
+
+    def stochastic_round(self, x: np.ndarray) -> np.ndarray:
+        floor = np.floor(x)
+        return (floor + (self.rng.random(x.shape) < (x - floor))).astype(np.int64)
+
+    def year_bounds(self, year: int) -> tuple[int, int]:
+        """Days of a year in range where a counted registration may fall.
+
+        Kept 14 days clear of the year ends, so that base episodes of the same person
+        and type in consecutive years never meet in the 14-day rule (method.md,
+        "14-day rule") and the true counts stay those drawn.
+        """
+        lo = max(self.d0, to_day(f"{year}-01-01") + 14)
+        hi = min(self.d1, to_day(f"{year}-12-31") - 14)
+        return lo, hi
+
+    # -- persons and episodes -----------------------------------------------------------
+    def build(self) -> Extract:
+        rng = self.rng
+        counts = cell_counts(self.munis, self.years, rng)
+        covered = np.array(
+            [max(0, (hi - lo + 1)) / 337 for lo, hi in map(self.year_bounds, self.years)]
+        )
+        self.target = self.stochastic_round(counts * self.scale * covered[None, None, :])
+
+        yearly = self.target.sum(axis=1).max(axis=1)
+        pool = np.maximum(
+            8, np.ceil(np.maximum(yearly * POPULATION_PER_PLAN_PERSON,
+                                  self.target.max(axis=(1, 2)) * 3))
+        ).astype(np.int64)
+        self.pool_start = np.r_[0, np.cumsum(pool)[:-1]]
+        self.n_pop = int(pool.sum())
+        self.person_muni = np.repeat(np.arange(len(self.munis)), pool)
+
+        self._episodes(pool)
+        self._movers_and_emigrants()
+        self._extra_persons()
+        self._stays()
+        self._plans()
+        self._registrations()
+        ex = Extract(first_day=self.d0, last_day=self.d1)
+        self._lpr2(ex)
+        self._lpr3(ex)
+        self._gop(ex)
+        self._cpr(ex)
+        return ex
+
+    def _episodes(self, pool: np.ndarray) -> None:
+        rng = self.rng
+        persons, types, days, munis = [], [], [], []
+        for mi, ti, yi in zip(*np.nonzero(self.target), strict=True):
+            n = int(self.target[mi, ti, yi])
+            lo, hi = self.year_bounds(self.years[yi])
+            if hi < lo:
+                continue
+            persons.append(self.pool_start[mi] + rng.choice(pool[mi], n, replace=False))
+            types.append(np.full(n, ti))
+            munis.append(np.full(n, mi))
+            days.append(rng.integers(lo, hi + 1, n))
+        person = np.concatenate(persons) if persons else np.zeros(0, np.int64)
+        etype = np.concatenate(types) if types else np.zeros(0, np.int64)
+        day = np.concatenate(days) if days else np.zeros(0, np.int64)
+        muni = np.concatenate(munis) if munis else np.zeros(0, np.int64)
+
+        # Repeat episodes: same person, type and year, 20-120 days away (counts once).
+        rep = np.flatnonzero(self.share(len(person), REPEAT_EPISODE_SHARE))
+        gap = rng.integers(20, 121, len(rep))
+        year_of = np.array([int(str(d)[:4]) for d in day[rep].astype("datetime64[D]")])
+        bounds = np.array([self.year_bounds(y) for y in year_of]).reshape(-1, 2)
+        d2 = day[rep] + gap
+        d2 = np.where(d2 > bounds[:, 1], day[rep] - gap, d2)
+        ok = (d2 >= bounds[:, 0]) & (d2 <= bounds[:, 1])
+        rep, d2 = rep[ok], d2[ok]
+        self.ep_person = np.r_[person, person[rep]]
+        self.ep_type = np.r_[etype, etype[rep]]
+        self.ep_day = np.r_[day, d2]
+        self.ep_muni = np.r_[muni, muni[rep]]
+        self.ep_counted = np.ones(len(self.ep_person), bool)  # lies in a Danish address
+
+    def _movers_and_emigrants(self) -> None:
+        """Address histories: everybody lives in their pool's municipality since before the
+        extract, except movers (one episode in A, moving to B after it, one episode in B the
+        next year: counted in both, method.md "Counting") and emigrants (address ends after
+        their last episode; a registration after that is not counted)."""
+        rng = self.rng
+        n_pop = self.n_pop
+        self.addr_person = np.arange(n_pop)
+        self.addr_muni = self.person_muni.copy()
+        self.addr_from = rng.integers(to_day("1940-01-01"), self.d0 - 30, n_pop)
+        self.addr_to = np.full(n_pop, -1)  # -1: still living there
+
+        per_person = np.bincount(self.ep_person, minlength=n_pop)
+        single = per_person[self.ep_person] == 1
+        ep_year = self.ep_day.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
+        moves_from, moves_to, move_day = [], [], []
+        used = np.zeros(len(self.ep_person), bool)
+        for ti in range(len(PLAN_TYPES)):
+            for y in self.years[:-1]:
+                a = np.flatnonzero(single & ~used & (self.ep_type == ti) & (ep_year == y))
+                b = np.flatnonzero(single & ~used & (self.ep_type == ti) & (ep_year == y + 1))
+                k = min(len(a), len(b), int(np.ceil(len(a) * MOVER_SHARE)))
+                if k == 0:
+                    continue
+                a = rng.choice(a, k, replace=False)
+                b = rng.choice(b, k, replace=False)
+                keep = self.ep_muni[a] != self.ep_muni[b]
+                a, b = a[keep], b[keep]
+                used[a] = used[b] = True
+                # The person of episode a takes over episode b (in B, the next year): the
+                # replaced person simply has no plan, so every cell keeps its count.
+                mv = (self.ep_day[a] + self.ep_day[b]) // 2
+                moves_from.append(a)
+                moves_to.append(b)
+                move_day.append(mv)
+        if moves_from:
+            a, b, mv = map(np.concatenate, (moves_from, moves_to, move_day))
+            p = self.ep_person[a]
+            self.ep_person[b] = p
+            self.addr_to[p] = mv
+            self.addr_person = np.r_[self.addr_person, p]
+            self.addr_muni = np.r_[self.addr_muni, self.ep_muni[b]]
+            self.addr_from = np.r_[self.addr_from, mv]
+            self.addr_to = np.r_[self.addr_to, np.full(len(p), -1)]
+        self.n_movers = len(moves_from and np.concatenate(moves_from))
+
+        # Emigrants: single-episode persons who are not movers leave 20-200 days after
+        # their episode; a registration 5-40 days after leaving must not be counted.
+        cand = np.flatnonzero(single & ~used)
+        em = cand[self.share(len(cand), EMIGRANT_SHARE, INVALID_ROWS_MIN)]
+        leave = self.ep_day[em] + rng.integers(20, 201, len(em))
+        later = leave + rng.integers(5, 41, len(em))
+        ok = later <= self.d1
+        em, leave, later = em[ok], leave[ok], later[ok]
+        p = self.ep_person[em]
+        self.addr_to[p] = leave  # their only address row is their pool row
+        self._append_episodes(p, self.ep_type[em], later, self.ep_muni[em], counted=False)
+        self.n_emigrants = len(em)
+
+    def _append_episodes(self, person, etype, day, muni, counted: bool) -> None:
+        self.ep_person = np.r_[self.ep_person, person]
+        self.ep_type = np.r_[self.ep_type, etype]
+        self.ep_day = np.r_[self.ep_day, day]
+        self.ep_muni = np.r_[self.ep_muni, muni]
+        self.ep_counted = np.r_[self.ep_counted, np.full(len(person), counted)]
+
+    def _extra_persons(self) -> None:
+        """Persons outside the population: without a Danish address (episodes, never
+        counted), with an unknown municipality code (quarantine), and plans without any
+        stay (step 3: excluded_no_stay)."""
+        rng = self.rng
+        n_ep = len(self.ep_person)
+        nxt = self.n_pop
+        # No Danish address at all: a few episodes of their own.
+        k = max(INVALID_ROWS_MIN, int(n_ep * 0.001))
+        p = np.arange(nxt, nxt + k)
+        nxt += k
+        y = rng.choice(self.years, k)
+        lo_hi = np.array([self.year_bounds(v) for v in y])
+        ok = lo_hi[:, 1] >= lo_hi[:, 0]
+        day = np.where(ok, lo_hi[:, 0] + rng.integers(0, 300, k) % np.maximum(
+            1, lo_hi[:, 1] - lo_hi[:, 0] + 1), lo_hi[:, 0])
+        self._append_episodes(p[ok], rng.integers(0, 3, k)[ok], day[ok],
+                              rng.integers(0, len(self.munis), k)[ok], counted=False)
+        self.no_address_persons = p
+        # An address with an unknown municipality code: a row rule for the quarantine.
+        k = INVALID_ROWS_MIN
+        p = np.arange(nxt, nxt + k)
+        nxt += k
+        self.addr_person = np.r_[self.addr_person, p]
+        self.addr_muni = np.r_[self.addr_muni, np.full(k, -1)]  # -1: code '998'
+        self.addr_from = np.r_[self.addr_from, np.full(k, to_day("2000-01-01"))]
+        self.addr_to = np.r_[self.addr_to, np.full(k, -1)]
+        # Persons with a plan and no stay anywhere.
+        k = max(INVALID_ROWS_MIN, int(n_ep * NO_STAY_PLAN_SHARE))
+        self.nostay_person = np.arange(nxt, nxt + k)
+        nxt += k
+        self.nostay_muni = rng.integers(0, len(self.munis), k)
+        self.nostay_type = rng.integers(0, 3, k)
+        self.nostay_day = rng.integers(self.d0, self.d1 + 1, k)
+        self.addr_person = np.r_[self.addr_person, self.nostay_person]
+        self.addr_muni = np.r_[self.addr_muni, self.nostay_muni]
+        self.addr_from = np.r_[self.addr_from, np.full(k, to_day("2000-01-01"))]
+        self.addr_to = np.r_[self.addr_to, np.full(k, -1)]
+        self.n_persons = nxt
+        self.person_region = np.r_[
+            self.muni_region[self.person_muni],
+            rng.integers(0, len(self.switch_day), nxt - self.n_pop),
+        ]
+
+    # -- stays --------------------------------------------------------------------------
+    def _stays(self) -> None:
+        """All stays: one per episode, plus background stays of the whole population.
+
+        kind 0 outpatient visit, 1 emergency-room visit, 2 admission. end = -1: ongoing.
+        """
+        rng = self.rng
+        n_ep = len(self.ep_person)
+        ep_adm = rng.random(n_ep) < ADMISSION_SHARE[self.ep_type]
+        span_years = (self.d1 - self.d0 + 1) / 365.25
+        n_vis = rng.poisson(OUTPATIENT_VISITS_PER_PERSON_YEAR * span_years, self.n_pop)
+        n_adm = rng.poisson(ADMISSIONS_PER_PERSON_YEAR * span_years, self.n_pop)
+        bg_vis_person = np.repeat(np.arange(self.n_pop), n_vis)
+        bg_adm_person = np.repeat(np.arange(self.n_pop), n_adm)
+        bg_vis_day = rng.integers(self.d0, self.d1 + 1, len(bg_vis_person))
+        bg_adm_start = rng.integers(self.d0 - 20, self.d1 + 1, len(bg_adm_person))
+
+        ep_len = self._admission_length(n_ep)
+        bg_len = self._admission_length(len(bg_adm_person))
+        person = np.r_[self.ep_person, bg_vis_person, bg_adm_person]
+        kind = np.r_[
+            np.where(ep_adm, 2, 0),
+            np.where(rng.random(len(bg_vis_person)) < ER_SHARE_OF_VISITS, 1, 0),
+            np.full(len(bg_adm_person), 2),
+        ]
+        end = np.r_[self.ep_day, bg_vis_day, bg_adm_start + bg_len]
+        start = np.r_[np.where(ep_adm, self.ep_day - ep_len, self.ep_day), bg_vis_day,
+                      bg_adm_start]
+        # An admission still going on at the end of the extract has no end yet.
+        end = np.where(end > self.d1, -1, end)
+        keep = start >= self.d0
+        self.ep_stay = np.flatnonzero(keep[:n_ep])  # all episode stays start in range...
+        self.ep_stay_ok = keep[:n_ep]  # ...except an admission reaching back before d0
+        idx = np.flatnonzero(keep)
+        remap = np.full(len(person), -1)
+        remap[idx] = np.arange(len(idx))
+        self.ep_stay = remap[:n_ep]  # -1 where the stay is outside the extract
+        self.st_person, self.st_kind = person[idx], kind[idx]
+        self.st_start, self.st_end = start[idx], end[idx]
+        n = len(idx)
+        region = self.person_region[self.st_person]
+        # A unit of the person's region mostly; a tenth are treated elsewhere.
+        other = rng.random(n) < 0.1
+        region = np.where(other, rng.integers(0, len(self.switch_day), n), region)
+        self.st_unit = region * UNITS_PER_REGION + rng.integers(0, UNITS_PER_REGION, n)
+        self.st_lpr3 = self.st_start >= self.switch_day[region]
+
+    def _admission_length(self, n: int) -> np.ndarray:
+        # 5 % same-day admissions, else 1 + geometric with mean ~4 days, capped at 60.
+        length = np.minimum(self.rng.geometric(0.25, n), 60)
+        return np.where(self.rng.random(n) < 0.05, 0, length)
+
+    # -- plans (GOP register) -----------------------------------------------------------
+    def _plans(self) -> None:
+        rng = self.rng
+        n_ep = len(self.ep_person)
+        has_stay = self.ep_stay >= 0
+        stay = np.where(has_stay, self.ep_stay, 0)
+        adm = has_stay & (self.st_kind[stay] == 2)
+        start = np.where(has_stay, self.st_start[stay], self.ep_day)
+        length = self.ep_day - start
+        names = list(DELAY_CATEGORIES)
+        p_out = np.array([v[0] for v in DELAY_CATEGORIES.values()])
+        p_adm = np.array([v[1] for v in DELAY_CATEGORIES.values()])
+        cat = np.where(
+            adm,
+            rng.choice(len(names), n_ep, p=p_adm / p_adm.sum()),
+            rng.choice(len(names), n_ep, p=p_out / p_out.sum()),
+        )
+        c = {name: cat == i for i, name in enumerate(names)}
+        delay = np.zeros(n_ep, np.int64)
+        delay[c["next_day"]] = 1
+        delay[c["day_before_discharge"]] = -1
+        during = c["during_admission"] & (length >= 2)
+        delay[during] = -rng.integers(2, np.maximum(length[during], 2) + 1)
+        delay[c["days_2_7"]] = rng.integers(2, 8, c["days_2_7"].sum())
+        delay[c["days_8_14"]] = rng.integers(8, 15, c["days_8_14"].sum())
+        delay[c["long_after"]] = rng.integers(15, 61, c["long_after"].sum())
+        sent = self.ep_day + delay
+        before = c["before_stay"]
+        sent[before] = start[before] - rng.integers(1, 6, before.sum())
+        # An admission of one day has no "day before discharge" inside it: sent before it.
+        has_plan = self.share(n_ep, 1 - NO_PLAN_SHARE)
+
+        person = self.ep_person[has_plan]
+        ptype = self.ep_type[has_plan]
+        pday = sent[has_plan]
+        unit = np.where(has_stay, self.st_unit[stay], rng.integers(0, len(self.unit_region), n_ep))
+        punit = unit[has_plan]
+        pmuni = self.ep_muni[has_plan]
+        psec = rng.integers(7 * 3600, 17 * 3600, len(person))
+
+        # Step 1's duplicates: same person, sender and day, sent later.
+        dup = np.flatnonzero(self.share(len(person), DUPLICATE_PLAN_SHARE, INVALID_ROWS_MIN))
+        # Step 5's supplements: another plan 1-4 days later, half from another sender.
+        sup = np.flatnonzero(self.share(len(person), SUPPLEMENT_PLAN_SHARE, INVALID_ROWS_MIN))
+        sup_unit = np.where(rng.random(len(sup)) < 0.5, punit[sup],
+                            rng.integers(0, len(self.unit_region), len(sup)))
+        self.pl_person = np.r_[person, person[dup], person[sup], self.nostay_person]
+        self.pl_type = np.r_[ptype, ptype[dup], ptype[sup], self.nostay_type]
+        self.pl_day = np.r_[pday, pday[dup], pday[sup] + rng.integers(1, 5, len(sup)),
+                            self.nostay_day]
+        self.pl_sec = np.r_[psec, np.minimum(psec[dup] + rng.integers(0, 7200, len(dup)),
+                                             86399),
+                            rng.integers(7 * 3600, 17 * 3600, len(sup) + len(self.nostay_day))]
+        self.pl_unit = np.r_[punit, punit[dup], sup_unit,
+                             rng.integers(0, len(self.unit_region), len(self.nostay_day))]
+        self.pl_muni = np.r_[pmuni, pmuni[dup], pmuni[sup], self.nostay_muni]
+
+    # -- LPR plan registrations (product 2) --------------------------------------------
+    def _registrations(self) -> None:
+        """Registrations (code, day, stay) and course markers (AWG1/AWX21, day, stay)."""
+        rng = self.rng
+        ok = self.ep_stay >= 0
+        ep = np.flatnonzero(ok)
+        stay = self.ep_stay[ep]
+        etype = self.ep_type[ep]
+        day = self.ep_day[ep]
+        n = len(ep)
+        code = np.array(TYPE_CODE)[etype].astype(object)
+        almen = etype == 0
+        code[almen] = np.array(ALMEN_CODES)[
+            rng.choice(len(ALMEN_CODES), almen.sum(), p=ALMEN_CODE_WEIGHTS)]
+        # Specialiseret registered only by AWG1 + AWX21 (seed 000's note): a person with
+        # no other episode, so no plan code falls in the -14/+60 window of the start.
+        per_person = np.bincount(self.ep_person, minlength=self.n_persons)
+        single = per_person[self.ep_person[ep]] == 1
+        marker_only = (etype == 1) & single & (rng.random(n) < MARKER_ONLY_SHARE_OF_SPEC)
+        keep = ~marker_only
+        regs = [(stay[keep], day[keep], code[keep])]
+        marks = [(stay[marker_only], day[marker_only], "AWG1"),
+                 (stay[marker_only], day[marker_only] + rng.integers(20, 91, marker_only.sum()),
+                  "AWX21")]
+        # Start and stop next to a plan code: excluded (-14/+60), counts once via the code.
+        spec = np.flatnonzero((etype == 1) & keep)
+        near = spec[self.share(len(spec), MARKER_NEAR_PLAN_SHARE, INVALID_ROWS_MIN)]
+        near_day = day[near] + rng.integers(1, 11, len(near))
+        marks += [(stay[near], near_day, "AWG1"), (stay[near], near_day + 30, "AWX21")]
+        # A start without a stop: never counts.
+        lone = spec[self.share(len(spec), START_WITHOUT_STOP_SHARE, INVALID_ROWS_MIN)]
+        marks.append((stay[lone], day[lone] + rng.integers(100, 200, len(lone)), "AWG1"))
+        # The same code again within 14 days: does not count (14-day rule).
+        rep = np.flatnonzero(keep & self.share(n, REPEAT_WITHIN_14_SHARE, INVALID_ROWS_MIN))
+        regs.append((stay[rep], day[rep] + rng.integers(1, 14, len(rep)), code[rep]))
+        # The bare parent code: valid, no type, counted nowhere (a quality figure).
+        bare = np.flatnonzero(self.share(n, BARE_PARENT_SHARE, INVALID_ROWS_MIN))
+        regs.append((stay[bare], day[bare], np.full(len(bare), "ZZ0175", object)))
+        # Invalid ZZ0175* codes: quarantined, never counted.
+        bad = rng.choice(n, min(n, max(INVALID_ROWS_MIN, n // 2000)), replace=False)
+        regs.append((stay[bad], day[bad],
+                     np.array(INVALID_CODES, object)[rng.integers(0, len(INVALID_CODES),
+                                                                  len(bad))]))
+        self.rg_stay, self.rg_day, self.rg_code = (np.concatenate(x) for x in zip(*regs,
+                                                                                  strict=True))
+        self.rg_code = self.rg_code.astype(object)
+        # Lower-case or padded codes: valid after trimming and upper-casing (method.md).
+        messy = np.flatnonzero(self.share(len(self.rg_code), MESSY_CODE_SHARE, INVALID_ROWS_MIN))
+        lower = rng.random(len(messy)) < 0.5
+        self.rg_code[messy[lower]] = [c.lower() for c in self.rg_code[messy[lower]]]
+        self.rg_code[messy[~lower]] = [f" {c} " for c in self.rg_code[messy[~lower]]]
+        # Background procedures unrelated to plans, on ordinary stays.
+        n_st = len(self.st_person)
+        bg = np.flatnonzero(self.share(n_st, BACKGROUND_PROCEDURE_SHARE) & (self.st_end >= 0))
+        bg_code = np.array(BACKGROUND_CODES, object)[rng.integers(0, len(BACKGROUND_CODES),
+                                                                   len(bg))]
+        bg_day = self.st_end[bg]
+        self.rg_stay = np.r_[self.rg_stay, bg]
+        self.rg_day = np.r_[self.rg_day, bg_day]
+        self.rg_code = np.r_[self.rg_code, bg_code]
+        self.mk_stay, self.mk_day, codes = zip(*marks, strict=True)
+        self.mk_code = np.concatenate(
+            [np.full(len(s), c, object) for s, c in zip(self.mk_stay, codes, strict=True)])
+        self.mk_stay = np.concatenate(self.mk_stay)
+        self.mk_day = np.concatenate(self.mk_day)
+
+    # -- registers ------------------------------------------------------------------------
+    def _lpr2(self, ex: Extract) -> None:
+        rng = self.rng
+        on = ~self.st_lpr3
+        sid = np.flatnonzero(on)
+        kind = self.st_kind[sid]
+        # Outpatient visits group into courses of up to four visits per person (t_adm
+        # c_pattype '1' with t_bes rows); admissions ('0') and ER visits ('2') stand alone.
+        vis = sid[kind == 0]
+        order = np.lexsort((self.st_start[vis], self.st_person[vis]))
+        vis = vis[order]
+        rank = _rank_within(self.st_person[vis])
+        new_course = rank % 4 == 0
+        course_of_visit = np.cumsum(new_course) - 1
+        first = vis[new_course]
+        n_courses = len(first)
+        last_day = np.full(n_courses, 0)
+        np.maximum.at(last_day, course_of_visit, self.st_start[vis])
+        solo = sid[kind != 0]
+        # recnum per t_adm row: courses first, then solo stays; keys are shuffled.
+        n_adm = n_courses + len(solo)
+        keys = rng.permutation(n_adm)
+        recnum_of_stay = np.full(len(self.st_person), -1)
+        recnum_of_stay[vis] = keys[course_of_visit]
+        recnum_of_stay[solo] = keys[n_courses:]
+        self.st_recnum = recnum_of_stay
+        adm_person = np.r_[self.st_person[first], self.st_person[solo]]
+        pattype = np.r_[np.full(n_courses, 1), np.where(self.st_kind[solo] == 2, 0, 2)]
+        d_ind = np.r_[self.st_start[first], self.st_start[solo]]
+        d_ud = np.r_[last_day, np.where(self.st_kind[solo] == 1, self.st_start[solo],
+                                        self.st_end[solo])]
+        # A course whose last visit is in the extract's last two months is still open.
+        open_course = (d_ud[:n_courses] > self.d1 - 60) & (rng.random(n_courses) < 0.5)
+        d_ud[:n_courses][open_course] = -1
+        unit = np.r_[self.st_unit[first], self.st_unit[solo]]
+        # Quarantine cases: discharge before admission (extra background rows).
+        k = INVALID_ROWS_MIN
+        bad_p = rng.integers(0, self.n_pop, k)
+        bad_in = rng.integers(self.d0 + 10, min(self.d1, to_day("2019-01-31")) + 1, k)
+        adm_person = np.r_[adm_person, bad_p]
+        pattype = np.r_[pattype, np.zeros(k, np.int64)]
+        d_ind = np.r_[d_ind, bad_in]
+        d_ud = np.r_[d_ud, bad_in - rng.integers(1, 5, k)]
+        unit = np.r_[unit, rng.integers(0, len(self.unit_region), k)]
+        keys_all = np.r_[keys, n_adm + np.arange(k)]
+        hour = rng.integers(0, 24, len(adm_person))
+        ex.tables["lpr2__t_adm"] = {
+            "k_recnum": ("recnum", keys_all),
+            "v_cpr_encrypted": ("person", adm_person),
+            "c_pattype": ("pick", ("0", "1", "2"), pattype),
+            "d_inddto": ("date", d_ind),
+            "d_uddto": ("date", d_ud, d_ud != -1),
+            "v_indtime": ("int", hour),
+            "c_sgh": ("sgh", unit),
+            "c_afd": ("afd", unit),
+        }
+        # t_bes: one row per visit, plus orphans pointing at no t_adm row.
+        orphan = self.d0 + rng.integers(0, max(1, min(self.d1, to_day("2019-01-31")) - self.d0),
+                                        k)
+        ex.tables["lpr2__t_bes"] = {
+            "v_recnum": ("recnum", np.r_[recnum_of_stay[vis], n_adm + k + np.arange(k)]),
+            "d_ambdto": ("date", np.r_[self.st_start[vis], orphan]),
+        }
+        # t_sksube: plan codes, course markers and background procedures on LPR2 stays.
+        rg = np.flatnonzero(on[self.rg_stay])
+        mk = np.flatnonzero(on[self.mk_stay])
+        ex.tables["lpr2__t_sksube"] = {
+            "v_recnum": ("recnum", np.r_[recnum_of_stay[self.rg_stay[rg]],
+                                         recnum_of_stay[self.mk_stay[mk]]]),
+            "c_opr": ("object", np.r_[self.rg_code[rg], self.mk_code[mk]]),
+            "d_odto": ("date", np.r_[self.rg_day[rg], self.mk_day[mk]]),
+        }
+
+    def _lpr3(self, ex: Extract) -> None:
+        rng = self.rng
+        sid = np.flatnonzero(self.st_lpr3)
+        kind = self.st_kind[sid]
+        n = len(sid)
+        start_day = self.st_start[sid]
+        end_day = self.st_end[sid]
+        ongoing = end_day < 0
+        # Start minute: visits in clinic hours, ER any time, admissions any time.
+        s_min = np.where(kind == 0, rng.integers(8 * 60, 15 * 60, n), rng.integers(0, 1380, n))
+        s_abs = start_day * 1440 + s_min
+        # Outpatient visit: one contact of 15-120 minutes. ER: 1-5 hours, may cross midnight.
+        dur = np.where(kind == 0, rng.integers(15, 121, n), rng.integers(60, 301, n))
+        # Admission: an ER contact of 1-4 h, then ward contacts chained by gaps under 4 h,
+        # ending on the discharge day at a time that makes the stay >= 12 h (method.md).
+        adm = kind == 2
+        end_min = rng.integers(8 * 60, 16 * 60, n)
+        end_abs = np.where(adm, np.maximum(end_day * 1440 + end_min, s_abs + 12 * 60 + 30),
+                           s_abs + dur)
+        # A same-day admission may not fit 12 hours in its day: start it earlier that day.
+        late = adm & (end_abs // 1440 > end_day) & ~ongoing
+        s_abs = np.where(late, end_day * 1440 + 6 * 60 + rng.integers(0, 60, n), s_abs)
+        end_abs = np.where(late, end_day * 1440 + 19 * 60 + rng.integers(0, 120, n), end_abs)
+        c1_len = rng.integers(60, 241, n)
+        gap1 = rng.integers(0, 240, n)  # under 4 h: chained (method.md, "Stays")
+        three = adm & (rng.random(n) < 0.3)
+        gap2 = rng.integers(0, 240, n)
+        c1_end = np.where(adm, s_abs + c1_len, end_abs)
+        c2_start = c1_end + gap1
+        mid = c2_start + (end_abs - c2_start) // 2
+        c2_end = np.where(three, mid, end_abs)
+        c3_start = mid + gap2
+        # Contacts: (stay, start_abs, end_abs, is_last)
+        parts = [
+            (np.arange(n), s_abs, c1_end, ~adm),
+            (np.flatnonzero(adm), c2_start[adm], c2_end[adm], adm[adm] & ~three[adm]),
+            (np.flatnonzero(three), c3_start[three], end_abs[three], np.ones(three.sum(), bool)),
+        ]
+        c_stay = np.concatenate([p[0] for p in parts])
+        c_start = np.concatenate([p[1] for p in parts])
+        c_end = np.concatenate([p[2] for p in parts])
+        c_last = np.concatenate([p[3] for p in parts])
+        c_open = ongoing[c_stay] & c_last
+        # The first contact of an ER visit or an admission is acute (ATA1), the rest planned.
+        acute = ((kind[c_stay] != 0) & (c_start == s_abs[c_stay])).astype(np.int64)
+        # Courses (forloeb): up to four stays of a person in start order.
+        order = np.lexsort((start_day, self.st_person[sid]))
+        rank = np.empty(n, np.int64)
+        rank[order] = _rank_within(self.st_person[sid][order])
+        new_course = np.zeros(n, bool)
+        new_course[order] = rank[order] % 4 == 0
+        course_seq = np.empty(n, np.int64)
+        course_seq[order] = np.cumsum(new_course[order]) - 1
+        n_fl = int(new_course.sum())
+        fl_key = rng.permutation(n_fl)
+        stay_fl = fl_key[course_seq]
+        fl_person = np.empty(n_fl, np.int64)
+        fl_start = np.full(n_fl, np.iinfo(np.int64).max)
+        fl_person[stay_fl] = self.st_person[sid]
+        np.minimum.at(fl_start, stay_fl, start_day)
+        # Virtual contacts (not physical attendance: never a stay) and near-miss chains
+        # (a second same-day contact 4 h 01 min or more after the first: two visits).
+        nv = int(n * VIRTUAL_CONTACT_SHARE)
+        v_stay = rng.integers(0, max(n, 1), nv) if n else np.zeros(0, np.int64)
+        v_start = (start_day[v_stay] + rng.integers(0, 30, nv)) * 1440 + rng.integers(
+            480, 960, nv)
+        visits = np.flatnonzero(kind == 0)
+        nm = visits[self.share(len(visits), CHAIN_NEAR_MISS_SHARE)] if len(visits) else visits
+        nm_start = c1_end[nm] + 241 + rng.integers(0, 60, len(nm))
+        # Quarantine: a contact ending before it starts.
+        k = INVALID_ROWS_MIN if n else 0
+        bad = rng.integers(0, max(n, 1), k)
+        all_stay = np.r_[c_stay, v_stay, nm, bad]
+        all_start = np.r_[c_start, v_start, nm_start, s_abs[bad]]
+        all_end = np.r_[c_end, v_start + rng.integers(10, 40, nv), nm_start + 30,
+                        s_abs[bad] - rng.integers(1440, 3 * 1440, k)]
+        all_open = np.r_[c_open, np.zeros(nv + len(nm) + k, bool)]
+        ktype = np.r_[np.zeros(len(c_stay), np.int64), rng.integers(1, 6, nv),
+                      np.zeros(len(nm) + k, np.int64)]
+        all_acute = np.r_[acute, np.zeros(nv + len(nm) + k, np.int64)]
+        keep = all_start // 1440 <= self.d1
+        n_c = len(all_stay)
+        c_key = rng.permutation(n_c)
+        # The contact a registration hangs on: the stay's last physical contact.
+        last_contact = np.full(n, -1)
+        last_contact[c_stay[c_last]] = c_key[: len(c_stay)][c_last]
+        self.st_contact = np.full(len(self.st_person), -1)
+        self.st_contact[sid] = last_contact
+        self.st_forloeb = np.full(len(self.st_person), -1)
+        self.st_forloeb[sid] = stay_fl
+        ex.tables["lpr3__kontakter"] = {
+            "dw_ek_kontakt": ("kontakt", c_key[keep]),
+            "dw_ek_forloeb": ("forloeb", stay_fl[all_stay][keep]),
+            "cpr_encrypted": ("person", self.st_person[sid][all_stay][keep]),
+            "dato_start": ("date", (all_start // 1440)[keep]),
+            "tidspunkt_start": ("time", (all_start % 1440)[keep]),
+            "dato_slut": ("date", (all_end // 1440)[keep], ~all_open[keep]),
+            "tidspunkt_slut": ("time", (all_end % 1440)[keep], ~all_open[keep]),
+            "kontakttype": ("pick", ("ALCA00",) + VIRTUAL_CONTACT_TYPES, ktype[keep]),
+            "prioritet": ("pick", ("ATA3", "ATA1"), all_acute[keep]),
+            "sorenhed_ans": ("sor", self.st_unit[sid][all_stay][keep]),
+        }
+        ex.tables["lpr3__forloeb"] = {
+            "dw_ek_forloeb": ("forloeb", np.arange(n_fl)),
+            "cpr_encrypted": ("person", fl_person),
+            "dato_start": ("date", fl_start),
+        }
+        # Procedures: on the stay's last contact, or (a tenth) on the course only.
+        rg = np.flatnonzero(self.st_lpr3[self.rg_stay])
+        st = self.rg_stay[rg]
+        course_level = rng.random(len(rg)) < COURSE_LEVEL_PROCEDURE_SHARE
+        contact = np.where(course_level, -1, self.st_contact[st])
+        forloeb = np.where(course_level, self.st_forloeb[st], -1)
+        # Quarantine: procedures on a contact that does not exist.
+        k2 = INVALID_ROWS_MIN if len(rg) else 0
+        contact = np.r_[contact, n_c + np.arange(k2)]
+        forloeb = np.r_[forloeb, np.full(k2, -1)]
+        p_code = np.r_[self.rg_code[rg], np.array(["ZZ0175X"] * k2, object)]
+        p_day = np.r_[self.rg_day[rg], self.rg_day[rg][:k2]]
+        p_unit = np.r_[self.st_unit[st], self.st_unit[st][:k2]]
+        n_p = len(contact)
+        ex.tables["lpr3__procedurer_andre"] = {
+            "procedureregistrering_id": ("procedure", rng.permutation(n_p)),
+            "dw_ek_kontakt": ("kontakt", np.maximum(contact, 0), contact >= 0),
+            "dw_ek_forloeb": ("forloeb", np.maximum(forloeb, 0), forloeb >= 0),
+            "procedurekode": ("object", p_code),
+            "proceduretype": ("pick", ("P",), np.zeros(n_p, np.int64)),
+            "dato_start": ("date", p_day),
+            "tidspunkt_start": ("time", rng.integers(0, 1440, n_p)),
+            "sorenhed_pro": ("sor", p_unit),
+        }
+        mk = np.flatnonzero(self.st_lpr3[self.mk_stay])
+        ex.tables["lpr3__forloebsmarkoerer"] = {
+            "dw_ek_forloeb": ("forloeb", self.st_forloeb[self.mk_stay[mk]]),
+            "markoer": ("object", self.mk_code[mk]),
+            "dato_markoer": ("date", self.mk_day[mk]),
+            "tidspunkt_markoer": ("time", rng.integers(0, 1440, len(mk))),
+        }
+
+    def _gop(self, ex: Extract) -> None:
+        rng = self.rng
+        n = len(self.pl_person)
+        ids = rng.permutation(n)
+        dgop = self.pl_day < self.unit_ggop_day[self.pl_unit]
+        d, g = np.flatnonzero(dgop), np.flatnonzero(~dgop)
+        ex.tables["gop__t_dgop"] = {
+            "k_brevid": ("plan", ids[d]),
+            "v_cpr_encrypted": ("person", self.pl_person[d]),
+            "d_afsendt": ("date", self.pl_day[d]),
+            "v_afsendt_tid": ("time", self.pl_sec[d] // 60),
+            "c_afsender": ("sgh_afd", self.pl_unit[d]),
+            "c_modtager_kom": ("muni", self.pl_muni[d]),
+            "c_goptype": ("pick", ("1", "2", "3"), self.pl_type[d]),
+        }
+        ex.tables["gop__t_ggop"] = {
+            "brev_id": ("plan", ids[g]),
+            "cpr_encrypted": ("person", self.pl_person[g]),
+            "afsendt_tidspunkt": ("timestamp", self.pl_day[g], self.pl_sec[g]),
+            "afsender_sor": ("sor", self.pl_unit[g]),
+            "modtager_kommunekode": ("muni", self.pl_muni[g]),
+            "plantype": ("pick", ("ALM", "SPEC", "REHAB"), self.pl_type[g]),
+        }
+
+    def _cpr(self, ex: Extract) -> None:
+        ex.tables["cpr__t_adresse"] = {
+            "cpr_encrypted": ("person", self.addr_person),
+            "c_kom": ("muni", self.addr_muni),
+            "d_tilflyt_dato": ("date", self.addr_from),
+            "d_fraflyt_dato": ("date", self.addr_to, self.addr_to != -1),
+        }
+
+
+def _rank_within(sorted_groups: np.ndarray) -> np.ndarray:
+    """0, 1, 2 ... within runs of equal values of an already sorted array."""
+    n = len(sorted_groups)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    idx = np.arange(n)
+    starts = np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]
+    return idx - np.maximum.accumulate(np.where(starts, idx, 0))
+
+
+def build_extract(scale: float, seed: int, first_month: str, last_month: str) -> tuple[
+        Extract, "_Model"]:
+    model = _Model(scale, seed, first_month, last_month)
+    return model.build(), model
