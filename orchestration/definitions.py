@@ -4,7 +4,10 @@ workspace.yaml and pyproject.toml ([tool.dagster]) both name this module.
 """
 
 from dagster import Definitions
+from dagster_dbt import DbtCliResource
 
+from orchestration.assets.dbt import build_dbt_assets, dbt_executable, dbt_project
+from orchestration.assets.exports import linkage_charts, plans_linked_csv
 from orchestration.assets.raw import cpr_t_adresse, raw_monthly_deliveries
 from orchestration.config import Settings, load_settings
 from orchestration.jobs import ingest_deliveries_job, refresh_job
@@ -13,13 +16,16 @@ from orchestration.resources import Exports, Landing, Warehouse
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or load_settings()
+    project = dbt_project()
     return Definitions(
-        assets=[raw_monthly_deliveries, cpr_t_adresse],
+        assets=[raw_monthly_deliveries, cpr_t_adresse, build_dbt_assets(project),
+                plans_linked_csv, linkage_charts],
         jobs=[ingest_deliveries_job, refresh_job],
         resources={
             "warehouse": Warehouse(path=str(settings.warehouse_path)),
             "landing": Landing(path=str(settings.landing_dir)),
-            "exports": Exports(path=str(settings.export_dir)),
+            "exports_dir": Exports(path=str(settings.export_dir)),
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
         },
     )
 

@@ -39,13 +39,13 @@ REPEAT_EPISODE_SHARE = 0.18
 # Delay categories of a plan relative to its own stay (seed 003, Figur 7-9: ~82 % within
 # 24 hours; the window removes ~5 %): (share outpatient, share admission).
 DELAY_CATEGORIES = {
-    "same_day": (0.73, 0.64),
+    "same_day": (0.74, 0.65),
     "next_day": (0.10, 0.10),
     "day_before_discharge": (0.00, 0.06),  # -1, inside the window for admissions
     "during_admission": (0.00, 0.03),  # -2 .. -length: a tail
     "days_2_7": (0.07, 0.07),
     "days_8_14": (0.03, 0.03),
-    "long_after": (0.055, 0.045),  # 15-60 days: a tail
+    "long_after": (0.045, 0.035),  # 15-60 days: a tail
     "before_stay": (0.015, 0.015),  # sent before the visit / admission start
 }
 NO_PLAN_SHARE = 0.02  # LPR registration without a GOP plan (registered independently)

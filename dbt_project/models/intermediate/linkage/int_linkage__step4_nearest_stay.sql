@@ -1,0 +1,17 @@
+-- Step 4 (seed 003, "Trin 4"): for each plan keep the one pair nearest in time, the
+-- smallest absolute delay. Ties [decision, method.md]: an admission before an outpatient
+-- visit, then the later stay start, then the smaller stay key.
+with pairs as (
+    select * from {{ ref('int_linkage__step3_pairs_not_before_stay') }}
+)
+
+select *
+from pairs
+qualify row_number() over (
+    partition by plan_id
+    order by
+        abs(delay_days),
+        case when stay_type = 'admission' then 0 else 1 end,
+        stay_start_date desc,
+        stay_key
+) = 1

@@ -1,0 +1,35 @@
+{{ config(materialized='table') }}
+-- All stays of LPR2 and LPR3 in one vocabulary. No switch date is hard-coded: each stay
+-- comes from whichever register the delivery month holds (method.md, "Stays").
+with lpr2 as (
+    select
+        stay_key,
+        person_key,
+        stay_type,
+        stay_start_date,
+        stay_end_date,
+        'lpr2' as source_register
+    from {{ ref('int_stays__lpr2') }}
+),
+
+lpr3 as (
+    select
+        stay_key,
+        person_key,
+        stay_type,
+        stay_start_date,
+        stay_end_date,
+        'lpr3' as source_register
+    from {{ ref('int_stays__lpr3_chained') }}
+),
+
+stays as (
+    select * from lpr2
+    union all
+    select * from lpr3
+)
+
+select
+    *,
+    year(stay_end_date) as stay_end_year
+from stays

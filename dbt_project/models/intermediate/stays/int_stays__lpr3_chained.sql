@@ -1,0 +1,82 @@
+-- LPR3 stays (method.md, "Stays (from LPR)"): a person's completed physical-attendance
+-- contacts (kontakttype ALCA00) that overlap or lie at most 4 hours apart, end of one to
+-- start of the next, are chained into one stay. A stay of 12 hours or more is an admission
+-- (start = date of its first start, discharge = date of its last end); a shorter one is an
+-- outpatient visit on the date of its start. A contact without an end is not used
+-- [decision]; one that ends before it starts is left to the quarantine.
+with contacts as (
+    select
+        contact_key,
+        person_key,
+        started_at,
+        ended_at
+    from {{ ref('stg_lpr3__kontakter') }}
+    where
+        contact_type_code = 'ALCA00'
+        and ended_at is not null
+        and ended_at >= started_at
+),
+
+with_previous_end as (
+    select
+        *,
+        -- The latest end among the person's earlier contacts: a contact inside a long one
+        -- still belongs to it.
+        max(ended_at) over (
+            partition by person_key
+            order by started_at, contact_key
+            rows between unbounded preceding and 1 preceding
+        ) as previous_end
+    from contacts
+),
+
+flagged as (
+    select
+        *,
+        coalesce(
+            started_at > previous_end + to_hours({{ var('lpr3_chain_gap_hours') }}), true
+        ) as starts_stay
+    from with_previous_end
+),
+
+numbered as (
+    select
+        *,
+        sum(case when starts_stay then 1 else 0 end) over (
+            partition by person_key
+            order by started_at, contact_key
+            rows between unbounded preceding and current row
+        ) as stay_number
+    from flagged
+),
+
+chained as (
+    select
+        person_key,
+        stay_number,
+        min(contact_key) filter (where starts_stay) as first_contact_key,
+        min(started_at) as started_at,
+        max(ended_at) as ended_at,
+        count(*) as contact_count
+    from numbered
+    group by person_key, stay_number
+)
+
+select
+    'lpr3:' || first_contact_key as stay_key,
+    person_key,
+    case
+        when ended_at - started_at >= to_hours({{ var('lpr3_admission_min_hours') }})
+            then 'admission'
+        else 'outpatient'
+    end as stay_type,
+    cast(started_at as date) as stay_start_date,
+    case
+        when ended_at - started_at >= to_hours({{ var('lpr3_admission_min_hours') }})
+            then cast(ended_at as date)
+        else cast(started_at as date)
+    end as stay_end_date,
+    started_at,
+    ended_at,
+    contact_count
+from chained

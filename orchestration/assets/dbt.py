@@ -1,0 +1,79 @@
+"""The dbt project as Dagster assets: every model and seed an asset, every dbt test a check.
+
+Sources map to the raw ingestion assets by key (`lpr2/t_adm` ...), so raw -> staging ->
+intermediate -> marts reads as one lineage graph. Groups are the dbt layers.
+"""
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.assets.raw import DUCKDB_POOL, OWNERS
+from orchestration.config import DBT_PROJECT_DIR
+from orchestration.resources import Warehouse
+
+LAYER_OWNERS = {
+    "staging": OWNERS,
+    "intermediate": ["team:data-engineering", "team:analytics"],
+    "marts": ["team:analytics"],
+    "reference": ["team:data-stewards"],
+}
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the venv's), whether or not it is on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
+
+
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+class LayeredTranslator(DagsterDbtTranslator):
+    """Group by dbt layer (the folder under models/), seeds in `reference`."""
+
+    @staticmethod
+    def layer(props: Mapping[str, Any]) -> str:
+        if props["resource_type"] == "seed":
+            return "reference"
+        fqn = props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "staging"
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return "raw"
+        return self.layer(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]):
+        return LAYER_OWNERS.get(self.layer(dbt_resource_props), OWNERS)
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        return {**super().get_tags(dbt_resource_props), "layer": self.layer(dbt_resource_props)}
+
+
+def build_dbt_assets(project: DbtProject):
+    if not project.manifest_path.exists():
+        raise FileNotFoundError(
+            f"dbt manifest missing ({project.manifest_path.name}): run `make dbt-parse` "
+            "(or `dbt parse` in dbt_project/) before loading the definitions")
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=LayeredTranslator(),
+        pool=DUCKDB_POOL,
+        name="dbt_models",
+    )
+    def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+        # dbt reads the warehouse path from the environment (dbt_project/profiles.yml); set it
+        # from the resource so dbt and Dagster always write the same file.
+        os.environ["GOP_WAREHOUSE_PATH"] = warehouse.path
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return dbt_models

@@ -1,0 +1,124 @@
+"""Run the platform in-process through Dagster (what `gop run` and `make demo` do).
+
+Delivery months load as one run per contiguous range of months (a single-run backfill),
+then one run rebuilds everything that is not a delivery month. Runs are recorded in the
+Dagster instance under DAGSTER_HOME, so `make ui` shows them.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from dagster import DagsterEventType, DagsterInstance
+
+from orchestration.config import Settings, export_to_environment
+from orchestration.ingest import delivery_months, find_file
+from orchestration.contract import SNAPSHOT_TABLES
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+# Dagster's own DEBUG event lines would print one line per partition and asset.
+QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+DAGSTER_YAML = """\
+# Written by the platform on first run; edit freely (README: "Dagster instance").
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: 1  # DuckDB has one writer (shared/stack-notes.md)
+  pools:
+    default_limit: 1  # the `duckdb` pool: one step that writes the warehouse at a time
+"""
+
+
+class NothingToLoad(Exception):
+    """The landing directory has no delivery month (or none in the requested range)."""
+
+
+@dataclass
+class RunSummary:
+    success: bool
+    months: list[str]
+    export_dir: Path
+    failures: list[str] = field(default_factory=list)
+    exports: list[Path] = field(default_factory=list)
+
+    def describe(self) -> str:
+        lines = [f"loaded {len(self.months)} delivery months"
+                 + (f" ({self.months[0]} .. {self.months[-1]})" if self.months else "")]
+        if self.success:
+            lines.append(f"exports in {self.export_dir}:")
+            lines += [f"  {p.name}" for p in self.exports]
+        else:
+            lines.append("FAILED:")
+            lines += [f"  {f}" for f in self.failures]
+        return "\n".join(lines)
+
+
+def prepare_instance(settings: Settings) -> DagsterInstance:
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    return DagsterInstance.get()
+
+
+def contiguous_ranges(months: list[str]) -> list[tuple[str, str]]:
+    """['2019-01','2019-02','2019-04'] -> [('2019-01','2019-02'), ('2019-04','2019-04')]."""
+    def index(m: str) -> int:
+        return int(m[:4]) * 12 + int(m[5:]) - 1
+
+    ranges: list[tuple[str, str]] = []
+    for m in sorted(months):
+        if ranges and index(m) == index(ranges[-1][1]) + 1:
+            ranges[-1] = (ranges[-1][0], m)
+        else:
+            ranges.append((m, m))
+    return ranges
+
+
+def _failures(result) -> list[str]:
+    out = []
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            err = event.event_specific_data.error
+            out.append(f"{event.step_key}: {err.message.strip() if err else 'failed'}")
+    return out
+
+
+def run_platform(settings: Settings, first: str | None = None, last: str | None = None,
+                 ) -> RunSummary:
+    from orchestration.definitions import build_definitions
+
+    landing = settings.landing_dir
+    if not landing.is_dir():
+        raise NothingToLoad(f"the landing directory {landing} does not exist")
+    months = [m for m in delivery_months(landing)
+              if (first is None or m >= first) and (last is None or m <= last)]
+    if not months:
+        raise NothingToLoad(f"no delivery month folders (YYYY-MM) in {landing}"
+                            + (f" between {first} and {last}" if first or last else ""))
+    if any(find_file(landing, t, None) is None for t in SNAPSHOT_TABLES):
+        raise NothingToLoad(f"no cpr/t_adresse.csv or .parquet in {landing}")
+    export_to_environment(settings)
+    instance = prepare_instance(settings)
+    defs = build_definitions(settings)
+    summary = RunSummary(success=True, months=months, export_dir=settings.export_dir)
+    ingest = defs.resolve_job_def("ingest_deliveries")
+    for start, end in contiguous_ranges(months):
+        result = ingest.execute_in_process(
+            instance=instance, run_config=QUIET, raise_on_error=False,
+            tags={RANGE_START: start, RANGE_END: end, "gop/trigger": "cli"})
+        if not result.success:
+            summary.success = False
+            summary.failures = _failures(result)
+            return summary
+    result = defs.resolve_job_def("refresh_downstream").execute_in_process(
+        instance=instance, run_config=QUIET, raise_on_error=False,
+        tags={"gop/trigger": "cli", "gop/run_date": date.today().isoformat()})
+    if not result.success:
+        summary.success = False
+        summary.failures = _failures(result)
+    summary.exports = sorted(settings.export_dir.glob("*")) if settings.export_dir.is_dir() else []
+    return summary
