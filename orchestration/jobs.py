@@ -3,7 +3,6 @@
 from dagster import AssetSelection, define_asset_job
 
 from orchestration.assets.raw import raw_monthly_deliveries
-from orchestration.partitions import delivery_months
 
 MONTHLY = AssetSelection.assets(raw_monthly_deliveries)
 
@@ -11,7 +10,6 @@ MONTHLY = AssetSelection.assets(raw_monthly_deliveries)
 ingest_deliveries_job = define_asset_job(
     "ingest_deliveries",
     selection=MONTHLY,
-    partitions_def=delivery_months,
     description="Load delivery months from the landing directory into DuckDB `raw`.",
 )
 

@@ -443,7 +443,9 @@ class _Model:
         # no other episode, so no plan code falls in the -14/+60 window of the start.
         per_person = np.bincount(self.ep_person, minlength=self.n_persons)
         single = per_person[self.ep_person[ep]] == 1
-        marker_only = (etype == 1) & single & (rng.random(n) < MARKER_ONLY_SHARE_OF_SPEC)
+        cand = np.flatnonzero((etype == 1) & single)
+        marker_only = np.zeros(n, bool)
+        marker_only[cand[self.share(len(cand), MARKER_ONLY_SHARE_OF_SPEC, INVALID_ROWS_MIN)]] = True
         keep = ~marker_only
         regs = [(stay[keep], day[keep], code[keep])]
         marks = [(stay[marker_only], day[marker_only], "AWG1"),
@@ -527,9 +529,11 @@ class _Model:
         d_ud[:n_courses][open_course] = -1
         unit = np.r_[self.st_unit[first], self.st_unit[solo]]
         # Quarantine cases: discharge before admission (extra background rows).
-        k = INVALID_ROWS_MIN
+        # Placed before the first LPR3 switch, when the extract reaches back that far.
+        lpr2_last = min(self.d1, int(self.switch_day.min()) - 1)
+        k = INVALID_ROWS_MIN if lpr2_last >= self.d0 + 10 else 0
         bad_p = rng.integers(0, self.n_pop, k)
-        bad_in = rng.integers(self.d0 + 10, min(self.d1, to_day("2019-01-31")) + 1, k)
+        bad_in = rng.integers(self.d0 + 10, lpr2_last + 1, k)
         adm_person = np.r_[adm_person, bad_p]
         pattype = np.r_[pattype, np.zeros(k, np.int64)]
         d_ind = np.r_[d_ind, bad_in]
@@ -548,8 +552,7 @@ class _Model:
             "c_afd": ("afd", unit),
         }
         # t_bes: one row per visit, plus orphans pointing at no t_adm row.
-        orphan = self.d0 + rng.integers(0, max(1, min(self.d1, to_day("2019-01-31")) - self.d0),
-                                        k)
+        orphan = rng.integers(self.d0, lpr2_last + 1, k)
         ex.tables["lpr2__t_bes"] = {
             "v_recnum": ("recnum", np.r_[recnum_of_stay[vis], n_adm + k + np.arange(k)]),
             "d_ambdto": ("date", np.r_[self.st_start[vis], orphan]),

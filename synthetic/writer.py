@@ -124,8 +124,8 @@ def write_extract(
         rows = rows[np.argsort(month[rows], kind="stable")]
         arrow = arrow.take(pa.array(rows))
         months = month[rows]
-        bounds = np.flatnonzero(np.r_[True, months[1:] != months[:-1]]) if len(rows) else []
-        ends = list(bounds[1:]) + [len(rows)]
+        bounds = list(np.flatnonzero(np.r_[True, months[1:] != months[:-1]])) if len(rows) else []
+        ends = bounds[1:] + [len(rows)] if bounds else []
         for b, e in zip(bounds, ends, strict=True):
             path = out / table.relative_path(_month_name(int(months[b])))
             report.files += _write(arrow.slice(b, e - b), path, file_format)

@@ -1,0 +1,109 @@
+"""The Dagster definitions load and are wired as the README says."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from dagster import AssetKey
+
+from orchestration.config import DBT_PROJECT_DIR, PROJECT_ROOT
+from orchestration.contract import TABLES
+
+pytestmark = pytest.mark.definitions
+
+
+@pytest.fixture()
+def defs(settings):
+    from orchestration.definitions import build_definitions
+
+    return build_definitions(settings)
+
+
+def test_workspace_and_pyproject_name_the_same_module():
+    workspace = yaml.safe_load((PROJECT_ROOT / "workspace.yaml").read_text())
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    (entry,) = workspace["load_from"]
+    assert entry["python_module"]["module_name"] == pyproject["tool"]["dagster"]["module_name"]
+    assert entry["python_module"]["module_name"] == "orchestration.definitions"
+
+
+def test_module_level_defs_load():
+    from orchestration import definitions
+
+    assert definitions.defs.resolve_asset_graph().get_all_asset_keys()
+
+
+def test_raw_asset_keys_are_the_dbt_sources(defs):
+    graph = defs.resolve_asset_graph()
+    for table in TABLES:
+        key = AssetKey([table.register, table.name])
+        assert graph.has(key) and graph.get(key).is_materializable, key
+        staging = AssetKey(["staging", f"stg_{table.register}__{table.name}"])
+        assert key in graph.get(staging).parent_keys
+
+
+def test_dbt_sources_declare_exactly_the_contract():
+    declared = {}
+    for path in (DBT_PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml"):
+        for source in yaml.safe_load(path.read_text())["sources"]:
+            for table in source["tables"]:
+                cols = [c["name"] for c in table["columns"] if not c["name"].startswith("_")]
+                declared[(source["name"], table["name"])] = (table["identifier"], cols)
+                assert table["config"]["meta"]["dagster"]["asset_key"] == [
+                    source["name"], table["name"]]
+    assert declared == {(t.register, t.name): (t.key, t.column_names) for t in TABLES}
+
+
+def test_layers_are_asset_groups_in_order(defs):
+    graph = defs.resolve_asset_graph()
+    group = {k: graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert group[AssetKey(["lpr2", "t_adm"])] == "raw"
+    assert group[AssetKey(["staging", "stg_lpr2__t_adm"])] == "staging"
+    assert group[AssetKey(["intermediate", "int_linkage__step4_nearest_stay"])] == "intermediate"
+    assert group[AssetKey(["marts", "fct_plans_linked"])] == "marts"
+    assert group[AssetKey(["exports", "plans_linked"])] == "exports"
+    # marts/fct_plans_linked reaches back to every GOP and LPR raw table it needs.
+    seen, todo = set(), [AssetKey(["marts", "fct_plans_linked"])]
+    while todo:
+        key = todo.pop()
+        for parent in graph.get(key).parent_keys:
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    for raw in (["lpr2", "t_adm"], ["lpr2", "t_bes"], ["lpr3", "kontakter"], ["gop", "t_dgop"],
+                ["gop", "t_ggop"], ["cpr", "t_adresse"]):
+        assert AssetKey(raw) in seen, raw
+
+
+def test_every_asset_that_touches_duckdb_is_in_the_duckdb_pool(defs):
+    graph = defs.resolve_asset_graph()
+    pools = {}
+    for node in graph.asset_nodes:
+        if node.is_materializable:
+            pools[node.key] = node.pools
+    assert all("duckdb" in p for p in pools.values()), {
+        k.to_user_string(): p for k, p in pools.items() if "duckdb" not in p}
+
+
+def test_dbt_tests_are_asset_checks(defs):
+    checks = defs.resolve_asset_graph().asset_check_keys
+    assert any(c.asset_key == AssetKey(["intermediate", "int_plans"]) for c in checks)
+
+
+def test_no_side_effects_at_import(tmp_path, monkeypatch):
+    """Importing and building the definitions writes nothing (no warehouse, no folders)."""
+    import importlib
+
+    monkeypatch.setenv("GOP_WAREHOUSE_PATH", str(tmp_path / "x" / "w.duckdb"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    from orchestration import definitions
+
+    importlib.reload(definitions)
+    assert not list(tmp_path.iterdir())
+
+
+def test_gitignore_keeps_data_out():
+    ignored = Path(PROJECT_ROOT / ".gitignore").read_text()
+    for pattern in ("/data/", "*.duckdb", "dbt_project/target/", ".dagster_home/"):
+        assert pattern in ignored

@@ -1,0 +1,101 @@
+"""End to end: `gop generate` a small extract, `gop run` it, check the exports against an
+independent plain-Python calculation of product 1 (tests/reference_linkage.py)."""
+
+import csv
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+from tests.reference_linkage import link
+
+pytestmark = pytest.mark.e2e
+
+STATUSES = {"linked", "excluded_duplicate", "excluded_no_stay", "excluded_supplement",
+            "excluded_tail"}
+
+
+@pytest.fixture(scope="module")
+def run(e2e_landing, tmp_path_factory):
+    """One `gop run` on the shared small extract; later tests read what it left."""
+    root = tmp_path_factory.mktemp("run")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+    code = main(["run", "--landing", str(e2e_landing), "--warehouse", str(root / "w.duckdb"),
+                 "--exports", str(root / "exports")])
+    mp.undo()
+    assert code == 0
+    return root
+
+
+def read_export(path):
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_plans_linked_matches_the_independent_calculation(run, e2e_landing):
+    exported = {r["plan_id"]: r for r in read_export(run / "exports" / "plans_linked.csv")}
+    expected = link(e2e_landing)
+    assert exported.keys() == expected.keys()
+    wrong = [(pid, exported[pid], expected[pid]) for pid in expected
+             if exported[pid] != expected[pid]]
+    assert not wrong, f"{len(wrong)} plans differ, first: {wrong[:3]}"
+
+
+def test_every_status_occurs_and_the_header_is_the_contract(run):
+    rows = read_export(run / "exports" / "plans_linked.csv")
+    assert list(rows[0].keys()) == ["plan_id", "plan_type", "sent_date", "status", "stay_type",
+                                    "stay_end_date", "delay_days", "timeliness_group"]
+    assert {r["status"] for r in rows} == STATUSES
+    assert {r["timeliness_group"] for r in rows if r["status"] == "linked"} == {
+        "timely", "days_2_7", "days_8_14"}
+    negative = [r for r in rows if r["delay_days"] and int(r["delay_days"]) < 0]
+    assert negative and all(r["stay_type"] == "admission" for r in negative)
+
+
+def test_no_export_carries_a_person_key(run, e2e_landing):
+    with open(e2e_landing / "cpr" / "t_adresse.csv", encoding="utf-8") as fh:
+        keys = {r["cpr_encrypted"] for r in csv.DictReader(fh)}
+    for path in (run / "exports").rglob("*.csv"):
+        text = path.read_text(encoding="utf-8")
+        assert not any(k in text for k in keys), path
+
+
+def test_funnel_conserves_plans_and_matches_sds_shape(run):
+    con = duckdb.connect(str(run / "w.duckdb"), read_only=True)
+    try:
+        bad = con.execute("""
+            select count(*) from marts.mart_linkage_funnel
+            where plans_in <> removed_steps_1_5 + removed_window_tail + linked""").fetchone()[0]
+        assert bad == 0
+        # seed 003: steps 1-5 remove under 2 %, the window about 5 % (almen, 2018).
+        share_steps, share_window = con.execute("""
+            select sum(removed_steps_1_5) / sum(plans_in), sum(removed_window_tail) / sum(plans_in)
+            from marts.mart_linkage_funnel where plan_type = 'almen'""").fetchone()
+        assert share_steps < 0.04 and 0.02 < share_window < 0.10
+    finally:
+        con.close()
+
+
+def test_charts_are_written(run):
+    charts = sorted(p.name for p in (run / "exports" / "charts").glob("*.png"))
+    assert charts == ["figur7_delay_almen.png", "figur7_delay_rehab_spec.png",
+                      "figur7_delay_specialiseret.png", "figur9_timeliness.png"]
+
+
+def test_rerun_is_idempotent(run, e2e_landing, monkeypatch):
+    before = (run / "exports" / "plans_linked.csv").read_bytes()
+    monkeypatch.setenv("DAGSTER_HOME", str(run / "dagster_home"))
+    assert main(["run", "--landing", str(e2e_landing), "--warehouse", str(run / "w.duckdb"),
+                 "--exports", str(run / "exports"), "--from", "2019-01", "--to", "2019-02"]) == 0
+    assert (run / "exports" / "plans_linked.csv").read_bytes() == before
+
+
+def test_empty_landing_says_so_and_changes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    (tmp_path / "landing").mkdir()
+    code = main(["run", "--landing", str(tmp_path / "landing"), "--warehouse",
+                 str(tmp_path / "w.duckdb"), "--exports", str(tmp_path / "exports")])
+    assert code == 1
+    assert "no delivery month" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["landing"]
