@@ -12,8 +12,8 @@ from pathlib import Path
 from dagster import DagsterEventType, DagsterInstance
 
 from orchestration.config import Settings, export_to_environment
-from orchestration.ingest import delivery_months, find_file
 from orchestration.contract import SNAPSHOT_TABLES
+from orchestration.ingest import delivery_months, find_file
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 # Dagster's own DEBUG event lines would print one line per partition and asset.

@@ -5,7 +5,8 @@ Run once by a developer when the seed changes; the output is committed as a dbt 
 generator (targets per municipality x type x year) and by the calibration tests.
 
     python scripts/extract_seed000.py ../shared/seeds/000_81ba4d722937a034.txt \
-        ../shared/reference/municipalities.csv > dbt_project/seeds/reference/seed000_published_table.csv
+        ../shared/reference/municipalities.csv \
+        > dbt_project/seeds/reference/seed000_published_table.csv
 """
 
 import csv

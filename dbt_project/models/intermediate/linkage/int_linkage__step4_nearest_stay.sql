@@ -10,8 +10,8 @@ from pairs
 qualify row_number() over (
     partition by plan_id
     order by
-        abs(delay_days),
-        case when stay_type = 'admission' then 0 else 1 end,
+        abs(delay_days) asc,
+        case when stay_type = 'admission' then 0 else 1 end asc,
         stay_start_date desc,
-        stay_key
+        stay_key asc
 ) = 1

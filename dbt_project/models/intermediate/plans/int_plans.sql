@@ -4,13 +4,25 @@
 -- the calendar year of the sent date (method.md, "Product 1").
 with plans as (
     select
-        plan_id, person_key, sender_code, sent_at, sent_date, receiving_municipality_code,
-        gop_standard, gop_type_code
+        plan_id,
+        person_key,
+        sender_code,
+        sent_at,
+        sent_date,
+        receiving_municipality_code,
+        gop_standard,
+        gop_type_code
     from {{ ref('stg_gop__t_dgop') }}
     union all
     select
-        plan_id, person_key, sender_code, sent_at, sent_date, receiving_municipality_code,
-        gop_standard, gop_type_code
+        plan_id,
+        person_key,
+        sender_code,
+        sent_at,
+        sent_date,
+        receiving_municipality_code,
+        gop_standard,
+        gop_type_code
     from {{ ref('stg_gop__t_ggop') }}
 ),
 

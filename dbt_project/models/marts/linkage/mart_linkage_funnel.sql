@@ -27,8 +27,10 @@ select
     removed_step1_duplicate + removed_step2_no_stay_in_years
     + removed_step3_sent_before_stay + removed_step5_supplement as removed_steps_1_5,
     round(
-        (removed_step1_duplicate + removed_step2_no_stay_in_years
-        + removed_step3_sent_before_stay + removed_step5_supplement) / plans_in, 4
+        (
+            removed_step1_duplicate + removed_step2_no_stay_in_years
+            + removed_step3_sent_before_stay + removed_step5_supplement
+        ) / plans_in, 4
     ) as share_removed_steps_1_5,
     round(removed_window_tail / plans_in, 4) as share_removed_window,
     round(linked / plans_in, 4) as share_linked,

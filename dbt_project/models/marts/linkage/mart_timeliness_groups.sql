@@ -2,7 +2,13 @@
 -- nationally, per region and per municipality of residence at the sent date. Plans of a
 -- person without a Danish address that day count nationally and under area 'unknown'.
 with linked as (
-    select * from {{ ref('fct_plans_linked') }}
+    select
+        sent_year as analysis_year,
+        plan_type,
+        timeliness_group,
+        coalesce(residence_region_code, 'unknown') as region_code,
+        coalesce(residence_municipality_code, 'unknown') as municipality_code
+    from {{ ref('fct_plans_linked') }}
     where status = 'linked'
 ),
 
@@ -12,43 +18,50 @@ municipalities as (
 
 by_area as (
     select
-        sent_year as analysis_year,
+        analysis_year,
         plan_type,
         timeliness_group,
-        case
-            when grouping(residence_region_code) = 1 then 'national'
-            when grouping(residence_municipality_code) = 1 then 'region'
-            else 'municipality'
-        end as area_level,
-        case
-            when grouping(residence_region_code) = 1 then '000'
-            when grouping(residence_municipality_code) = 1
-                then coalesce(residence_region_code, 'unknown')
-            else coalesce(residence_municipality_code, 'unknown')
-        end as area_code,
+        'national' as area_level,
+        '000' as area_code,
+        'Hele landet' as area_name,
         count(*) as plan_count
     from linked
-    group by grouping sets (
-        (sent_year, plan_type, timeliness_group),
-        (sent_year, plan_type, timeliness_group, residence_region_code),
-        (
-            sent_year, plan_type, timeliness_group, residence_region_code,
-            residence_municipality_code
-        )
-    )
+    group by analysis_year, plan_type, timeliness_group
+
+    union all
+
+    select
+        analysis_year,
+        plan_type,
+        timeliness_group,
+        'region' as area_level,
+        region_code as area_code,
+        'Region ' || region_code as area_name,
+        count(*) as plan_count
+    from linked
+    group by analysis_year, plan_type, timeliness_group, region_code
+
+    union all
+
+    select
+        linked.analysis_year,
+        linked.plan_type,
+        linked.timeliness_group,
+        'municipality' as area_level,
+        linked.municipality_code as area_code,
+        coalesce(any_value(municipalities.kommunenavn), 'Ukendt') as area_name,
+        count(*) as plan_count
+    from linked
+    left join municipalities
+        on linked.municipality_code = municipalities.kommunekode
+    group by
+        linked.analysis_year, linked.plan_type, linked.timeliness_group,
+        linked.municipality_code
 )
 
 select
-    by_area.*,
-    case
-        when by_area.area_level = 'national' then 'Hele landet'
-        when by_area.area_level = 'region' then 'Region ' || by_area.area_code
-        else coalesce(municipalities.kommunenavn, 'Ukendt')
-    end as area_name,
-    sum(by_area.plan_count) over (
-        partition by by_area.analysis_year, by_area.plan_type, by_area.area_level,
-        by_area.area_code
+    *,
+    sum(plan_count) over (
+        partition by analysis_year, plan_type, area_level, area_code
     ) as area_linked_count
 from by_area
-left join municipalities
-    on by_area.area_level = 'municipality' and by_area.area_code = municipalities.kommunekode
