@@ -40,7 +40,7 @@ run: $(MANIFEST)
 	$(BIN)/gop run
 
 ## make test: every test (unit, dbt unit tests, definitions, end-to-end)
-test: $(MANIFEST)
+test: $(MANIFEST) lint
 	$(BIN)/pytest
 
 ## make ui: the Dagster UI on the same warehouse and instance as `make demo`
@@ -55,7 +55,7 @@ docs: $(MANIFEST)
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration synthetic tests bench scripts
-	$(BIN)/sqlfluff lint dbt_project/models
+	GOP_WAREHOUSE_PATH=$${GOP_WAREHOUSE_PATH:-$(CURDIR)/data/lint.duckdb} $(BIN)/sqlfluff lint dbt_project/models
 
 ## make bench: the benchmark scripts of bench/ (national volume; minutes, several GB)
 bench: $(MANIFEST)
