@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--from", dest="first", type=_month, default="2015-01")
     g.add_argument("--to", dest="last", type=_month, default="2021-12")
     g.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    g.add_argument("--calibrate", action="store_true",
+                   help="true counts = seed 000's published table (exact); --scale then only "
+                        "thins the background stays")
+    g.add_argument("--municipalities", type=lambda v: v.split(","),
+                   help="comma-separated municipality codes to generate (default: all 99)")
 
     r = sub.add_parser("run", help="load the landing directory and build everything")
     r.add_argument("--landing", type=Path, help="landing directory (GOP_LANDING_DIR)")
@@ -53,7 +58,8 @@ def _generate(args: argparse.Namespace) -> int:
         return 2
     report = write_extract(args.out, scale=args.scale, seed=args.seed,
                            first_month=args.first, last_month=args.last,
-                           file_format=args.format)
+                           file_format=args.format, calibrate=args.calibrate,
+                           municipality_codes=args.municipalities)
     print(f"wrote {report.files} files, {report.total_rows:,} rows in {report.seconds:.1f} s "
           f"to {args.out}")
     for table, rows in report.rows.items():

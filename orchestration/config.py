@@ -27,6 +27,9 @@ class Settings:
     warehouse_path: Path
     export_dir: Path
     dagster_home: Path
+    # GOP_COMPLEMENTARY_SUPPRESSION=true: beyond SDS's rules, hide further cells of table 1
+    # until no `<5` can be recovered by differencing. Default: SDS's published rules only.
+    complementary_suppression: bool = False
 
 
 def load_settings(**overrides: str | Path | None) -> Settings:
@@ -35,7 +38,11 @@ def load_settings(**overrides: str | Path | None) -> Settings:
     for name, (var, default) in _DEFAULTS.items():
         given = overrides.get(name)
         values[name] = Path(given if given is not None else os.environ.get(var, default))
-    return Settings(**{k: v.absolute() for k, v in values.items()})
+    flag = os.environ.get("GOP_COMPLEMENTARY_SUPPRESSION", "false").strip().lower()
+    if flag not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"GOP_COMPLEMENTARY_SUPPRESSION={flag!r}: use true or false")
+    return Settings(**{k: v.absolute() for k, v in values.items()},
+                    complementary_suppression=flag in ("true", "1", "yes"))
 
 
 def export_to_environment(settings: Settings) -> None:

@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.assets.dbt import build_dbt_assets, dbt_executable, dbt_project
 from orchestration.assets.exports import linkage_charts, plans_linked_csv
 from orchestration.assets.raw import cpr_t_adresse, raw_monthly_deliveries
+from orchestration.assets.table1 import table1_persons_by_municipality
 from orchestration.config import Settings, load_settings
 from orchestration.jobs import ingest_deliveries_job, refresh_job
 from orchestration.resources import Exports, Landing, Warehouse
@@ -19,12 +20,13 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     project = dbt_project()
     return Definitions(
         assets=[raw_monthly_deliveries, cpr_t_adresse, build_dbt_assets(project),
-                plans_linked_csv, linkage_charts],
+                plans_linked_csv, linkage_charts, table1_persons_by_municipality],
         jobs=[ingest_deliveries_job, refresh_job],
         resources={
             "warehouse": Warehouse(path=str(settings.warehouse_path)),
             "landing": Landing(path=str(settings.landing_dir)),
-            "exports_dir": Exports(path=str(settings.export_dir)),
+            "exports_dir": Exports(path=str(settings.export_dir),
+                                   complementary_suppression=settings.complementary_suppression),
             "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
         },
     )

@@ -36,9 +36,11 @@ class Landing(ConfigurableResource):
 
 
 class Exports(ConfigurableResource):
-    """Where the exports of data-contract.md are written."""
+    """Where the exports of data-contract.md are written, and how table 1 is protected."""
 
     path: str
+    # Beyond SDS: hide further cells until no `<5` cell can be recovered (issue #4).
+    complementary_suppression: bool = False
 
     @property
     def root(self) -> Path:

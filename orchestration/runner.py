@@ -83,6 +83,10 @@ def _failures(result) -> list[str]:
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
             err = event.event_specific_data.error
+            # The step error wraps the asset's own exception: report the innermost cause,
+            # which is ours (file, row, column; never a person key).
+            while err is not None and err.cause is not None:
+                err = err.cause
             out.append(f"{event.step_key}: {err.message.strip() if err else 'failed'}")
     return out
 

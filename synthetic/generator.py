@@ -21,7 +21,13 @@ from datetime import date
 
 import numpy as np
 
-from synthetic.targets import PLAN_TYPES, cell_counts, municipalities
+from synthetic.targets import (
+    PLAN_TYPES,
+    SEED_YEARS,
+    calibrated_counts,
+    cell_counts,
+    municipalities,
+)
 
 # --- calibration knobs, each with its source --------------------------------------------
 # Population per person with a plan in a year: gives ~1.75 M persons at scale 1, and with
@@ -104,13 +110,20 @@ class Extract:
 
 
 class _Model:
-    def __init__(self, scale: float, seed: int, first_month: str, last_month: str):
+    def __init__(self, scale: float, seed: int, first_month: str, last_month: str,
+                 calibrate: bool = False, municipality_codes: list[str] | None = None):
         self.rng = np.random.default_rng(seed)
         self.seed = seed
         self.scale = scale
+        self.calibrate = calibrate
         self.d0, self.d1 = month_bounds(first_month, last_month)
         self.years = list(range(int(first_month[:4]), int(last_month[:4]) + 1))
         self.munis = municipalities()
+        if municipality_codes:
+            unknown = set(municipality_codes) - {m.code for m in self.munis}
+            if unknown:
+                raise ValueError(f"unknown municipality codes: {sorted(unknown)}")
+            self.munis = [m for m in self.munis if m.code in set(municipality_codes)]
         regions = sorted({m.region for m in self.munis})
         self.region_index = {r: i for i, r in enumerate(regions)}
         self.muni_region = np.array([self.region_index[m.region] for m in self.munis])
@@ -146,15 +159,28 @@ class _Model:
     # -- persons and episodes -----------------------------------------------------------
     def build(self) -> Extract:
         rng = self.rng
-        counts = cell_counts(self.munis, self.years, rng)
         covered = np.array(
             [max(0, (hi - lo + 1)) / 337 for lo, hi in map(self.year_bounds, self.years)]
         )
-        self.target = self.stochastic_round(counts * self.scale * covered[None, None, :])
+        if self.calibrate:
+            # Calibration (issue #4): the true counts are seed 000's published cells, exact;
+            # `scale` only thins the background stays that compete in the linkage.
+            partial = [y for y, c in zip(self.years, covered, strict=True)
+                       if y in SEED_YEARS and c < 1]
+            if partial:
+                raise ValueError(f"--calibrate needs whole seed years; {partial} are cut")
+            counts = calibrated_counts(self.munis, self.years, rng)
+            self.target = np.where(covered[None, None, :] >= 1, counts,
+                                   self.stochastic_round(counts * covered[None, None, :]))
+            population_factor, self.background = 3, self.scale
+        else:
+            counts = cell_counts(self.munis, self.years, rng)
+            self.target = self.stochastic_round(counts * self.scale * covered[None, None, :])
+            population_factor, self.background = POPULATION_PER_PLAN_PERSON, 1.0
 
         yearly = self.target.sum(axis=1).max(axis=1)
         pool = np.maximum(
-            8, np.ceil(np.maximum(yearly * POPULATION_PER_PLAN_PERSON,
+            8, np.ceil(np.maximum(yearly * population_factor,
                                   self.target.max(axis=(1, 2)) * 3))
         ).astype(np.int64)
         self.pool_start = np.r_[0, np.cumsum(pool)[:-1]]
@@ -326,8 +352,9 @@ class _Model:
         n_ep = len(self.ep_person)
         ep_adm = rng.random(n_ep) < ADMISSION_SHARE[self.ep_type]
         span_years = (self.d1 - self.d0 + 1) / 365.25
-        n_vis = rng.poisson(OUTPATIENT_VISITS_PER_PERSON_YEAR * span_years, self.n_pop)
-        n_adm = rng.poisson(ADMISSIONS_PER_PERSON_YEAR * span_years, self.n_pop)
+        rate = span_years * self.background
+        n_vis = rng.poisson(OUTPATIENT_VISITS_PER_PERSON_YEAR * rate, self.n_pop)
+        n_adm = rng.poisson(ADMISSIONS_PER_PERSON_YEAR * rate, self.n_pop)
         bg_vis_person = np.repeat(np.arange(self.n_pop), n_vis)
         bg_adm_person = np.repeat(np.arange(self.n_pop), n_adm)
         bg_vis_day = rng.integers(self.d0, self.d1 + 1, len(bg_vis_person))
@@ -448,9 +475,12 @@ class _Model:
         marker_only[cand[self.share(len(cand), MARKER_ONLY_SHARE_OF_SPEC, INVALID_ROWS_MIN)]] = True
         keep = ~marker_only
         regs = [(stay[keep], day[keep], code[keep])]
+        # The stop 20-90 days later, but inside the extract: a stop cut off by the end of
+        # the extract would turn a counted start into a start without a stop.
+        stop_day = np.minimum(day[marker_only] + rng.integers(20, 91, marker_only.sum()),
+                              self.d1)
         marks = [(stay[marker_only], day[marker_only], "AWG1"),
-                 (stay[marker_only], day[marker_only] + rng.integers(20, 91, marker_only.sum()),
-                  "AWX21")]
+                 (stay[marker_only], stop_day, "AWX21")]
         # Start and stop next to a plan code: excluded (-14/+60), counts once via the code.
         spec = np.flatnonzero((etype == 1) & keep)
         near = spec[self.share(len(spec), MARKER_NEAR_PLAN_SHARE, INVALID_ROWS_MIN)]
@@ -463,7 +493,9 @@ class _Model:
         rep = np.flatnonzero(keep & self.share(n, REPEAT_WITHIN_14_SHARE, INVALID_ROWS_MIN))
         regs.append((stay[rep], day[rep] + rng.integers(1, 14, len(rep)), code[rep]))
         # The bare parent code: valid, no type, counted nowhere (a quality figure).
-        bare = np.flatnonzero(self.share(n, BARE_PARENT_SHARE, INVALID_ROWS_MIN))
+        # Not on a marker-only episode: the parent code is a plan code and would stop the start
+        # from qualifying (method.md, "Start codes"), which would change a count.
+        bare = np.flatnonzero(keep & self.share(n, BARE_PARENT_SHARE, INVALID_ROWS_MIN))
         regs.append((stay[bare], day[bare], np.full(len(bare), "ZZ0175", object)))
         # Invalid ZZ0175* codes: quarantined, never counted.
         bad = rng.choice(n, min(n, max(INVALID_ROWS_MIN, n // 2000)), replace=False)
@@ -749,7 +781,8 @@ def _rank_within(sorted_groups: np.ndarray) -> np.ndarray:
     return idx - np.maximum.accumulate(np.where(starts, idx, 0))
 
 
-def build_extract(scale: float, seed: int, first_month: str, last_month: str) -> tuple[
-        Extract, "_Model"]:
-    model = _Model(scale, seed, first_month, last_month)
+def build_extract(scale: float, seed: int, first_month: str, last_month: str,
+                  calibrate: bool = False, municipality_codes: list[str] | None = None,
+                  ) -> tuple[Extract, "_Model"]:
+    model = _Model(scale, seed, first_month, last_month, calibrate, municipality_codes)
     return model.build(), model

@@ -5,6 +5,7 @@ generator and the models read the same numbers.
 """
 
 import csv
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,4 +59,81 @@ def cell_counts(
                     out[mi, ti, yi] = rng.integers(1, 5)
                 elif v:
                     out[mi, ti, yi] = int(v)
+    return out
+
+
+def calibrated_counts(
+    munis: list[Municipality], years: list[int], rng: np.random.Generator,
+    max_steps: int = 20000,
+) -> np.ndarray:
+    """True counts [muni, type, year] whose published table is seed 000's, cell for cell.
+
+    Exact cells are taken as published. Each `<5` is drawn from 1-4 so that the
+    municipality's "I alt" rounds down to the published one (method.md: I alt =
+    floor5(sum of types); '<5' when 1-4). When every area of the seed is generated, the
+    draws are also searched (local search) so that each type's municipal cells add up to the
+    national row; seed 000's national row exceeds what its municipal cells can add up to by
+    one person in two type-years, which stay one short.
+    """
+    table = published_table()
+    all_areas = {code for code, _, _ in table} - {"000"}
+    full = {m.code for m in munis} == all_areas
+    out = np.zeros((len(munis), len(PLAN_TYPES), len(years)), dtype=np.int64)
+    for yi, year in enumerate(years):
+        seed_year = min(max(year, SEED_YEARS[0]), SEED_YEARS[-1])
+        rows: list[tuple[int, list[int], list[tuple[int, ...]]]] = []
+        for mi, m in enumerate(munis):
+            unknown = []
+            for ti, t in enumerate(PLAN_TYPES):
+                v = table.get((m.code, t, seed_year), "")
+                if v == "<5":
+                    unknown.append(ti)
+                else:
+                    out[mi, ti, yi] = int(v) if v else 0
+            if not unknown:
+                continue
+            total = table.get((m.code, "i_alt", seed_year), "")
+            lo, hi = ((0, 0) if total == "" else (1, 4) if total == "<5"
+                      else (int(total), int(total) + 4))
+            fixed = int(out[mi, :, yi].sum())
+            combos = [c for c in itertools.product(range(1, 5), repeat=len(unknown))
+                      if lo <= fixed + sum(c) <= hi]
+            if not combos:
+                raise ValueError(f"seed 000 is inconsistent for {m.name} {seed_year}")
+            rows.append((mi, unknown, combos))
+        choice = [combos[rng.integers(len(combos))] for _, _, combos in rows]
+        if full and rows:
+            target = np.array([int(table[("000", t, seed_year)]) for t in PLAN_TYPES])
+            target -= out[:, :, yi].sum(axis=0)
+
+            def deficit(picks) -> np.ndarray:
+                got = np.zeros(len(PLAN_TYPES), dtype=np.int64)
+                for (_, unknown, _), c in zip(rows, picks, strict=True):
+                    for ti, v in zip(unknown, c, strict=True):
+                        got[ti] += v
+                return target - got
+
+            d = deficit(choice)
+            for _ in range(max_steps):
+                if not d.any():
+                    break
+                r = int(rng.integers(len(rows)))
+                _, unknown, combos = rows[r]
+                base = d.copy()
+                for ti, v in zip(unknown, choice[r], strict=True):
+                    base[ti] += v
+                scores = []
+                for c in combos:
+                    after = base.copy()
+                    for ti, v in zip(unknown, c, strict=True):
+                        after[ti] -= v
+                    scores.append(int(np.abs(after).sum()))
+                best = min(scores)
+                pick = rng.choice([i for i, s in enumerate(scores) if s == best])
+                if best <= int(np.abs(d).sum()):
+                    choice[r] = combos[pick]
+                    d = deficit(choice)
+        for (mi, unknown, _), c in zip(rows, choice, strict=True):
+            for ti, v in zip(unknown, c, strict=True):
+                out[mi, ti, yi] = v
     return out

@@ -100,10 +100,13 @@ def write_extract(
     first_month: str = "2015-01",
     last_month: str = "2021-12",
     file_format: str = "csv",
+    calibrate: bool = False,
+    municipality_codes: list[str] | None = None,
 ) -> GenerationReport:
     """Generate and write a landing directory; returns what was written."""
     started = time.perf_counter()
-    extract, model = build_extract(scale, seed, first_month, last_month)
+    extract, model = build_extract(scale, seed, first_month, last_month, calibrate,
+                                   municipality_codes)
     fmt = _Formatter(seed, [m.code for m in model.munis])
     report = GenerationReport(out=out)
     first_m, last_m = _month_index(np.array([extract.first_day, extract.last_day]))

@@ -5,6 +5,7 @@ intermediate -> marts reads as one lineage graph. Groups are the dbt layers.
 """
 
 import os
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -74,6 +75,17 @@ def build_dbt_assets(project: DbtProject):
         # dbt reads the warehouse path from the environment (dbt_project/profiles.yml); set it
         # from the resource so dbt and Dagster always write the same file.
         os.environ["GOP_WAREHOUSE_PATH"] = warehouse.path
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(["build"], context=context)
+        try:
+            yield from invocation.stream()
+        finally:
+            # If the step ends early (an error while reading dbt's events, a cancelled run),
+            # dbt must not live on as an orphan holding DuckDB's single write lock.
+            if invocation.process.poll() is None:
+                invocation.process.terminate()
+                try:
+                    invocation.process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    invocation.process.kill()
 
     return dbt_models

@@ -1,0 +1,118 @@
+"""The published table 1 as files: the long CSV of data-contract.md and a workbook laid out
+like seed 000's table, with the rules applied and the disclosure audit in its note."""
+
+from datetime import date
+from pathlib import Path
+
+from orchestration.disclosure import COMPLEMENTARY, NATIONAL, Cell
+from orchestration.exports import atomic_path
+
+ROW_LABELS = {  # seed 000's labels and order
+    "i_alt": "1) I alt",
+    "almen": "2) Almen genoptræning",
+    "rehab_spec": "3) Rehabilitering på specialiseret niveau",
+    "specialiseret": "4) Specialiseret genoptræning",
+}
+TYPE_NAMES = {"almen": "almen genoptræning", "rehab_spec": "rehabilitering på specialiseret "
+              "niveau", "specialiseret": "specialiseret genoptræning", "i_alt": "i alt"}
+
+
+def danish(value: str) -> str:
+    """Digits with Danish thousands separators (seed 000: 159.263); '<5', 'x', '' as is."""
+    return f"{int(value):,}".replace(",", ".") if value.isdigit() else value
+
+
+def write_csv(path: Path, areas: list[tuple[str, str]], years: list[int],
+              values: dict[Cell, str]) -> int:
+    """table1_persons_by_municipality.csv: every area x row_type x year once."""
+    import csv
+
+    rows = 0
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(["area_code", "area_name", "row_type", "year", "value"])
+        for code, name in areas:
+            for row_type in ROW_LABELS:
+                for year in years:
+                    out.writerow([code, name, row_type, year, values[Cell(code, row_type, year)]])
+                    rows += 1
+    return rows
+
+
+def note_text(years: list[int], audit: list[Cell], hidden: list[Cell],
+              names: dict[str, str], complementary: bool) -> list[str]:
+    def cell_name(c: Cell) -> str:
+        return f"{names[c.area_code]} {c.year} ({TYPE_NAMES[c.row_type]})"
+
+    lines = [
+        f"Kilde: Landspatientregisteret (LPR2 og LPR3), beregnet {date.today():%d.%m.%Y} efter "
+        "Sundhedsdatastyrelsens metode.",
+        "Note: Opgørelsen er lavet på baggrund af procedurekoder og forløbsmarkører for "
+        "genoptræning i LPR. Der medregnes kun én genoptræningsplan/startkode pr. 14. dag pr. "
+        "person og type.",
+        "Almen genoptræning: ZZ0175X og ZZ0175X1-X4. Rehabilitering på specialiseret niveau: "
+        "ZZ0175V. Specialiseret genoptræning: ZZ0175Y, suppleret med personer med en startkode "
+        "(AWG1) og en stopkode (AWX21), når personen ikke har en genoptræningsplan (en af de "
+        "otte gyldige koder, også ZZ0175) fra 14 dage før til 60 dage efter start. Koderne "
+        "følger SKS' officielle betydning; noten under Sundhedsdatastyrelsens offentliggjorte "
+        "tabel ombytter V og Y. Den rene overkode ZZ0175 har ingen type og tælles ikke.",
+        "Personerne er fordelt på bopælskommune på registreringsdatoen; kun personer med dansk "
+        "bopæl. En person, der flytter, tælles i begge kommuner, men én gang for hele landet.",
+        "Der er diskretioneret (<5), hvis der er 1-4 personer. I alt er summen af de tre "
+        "typer (ikke unikke personer på tværs af typer), rundet ned til nærmeste 5, undtagen "
+        "for hele landet, som vises uden afrunding. Tomt felt: ingen personer.",
+    ]
+    if complementary:
+        lines.append(
+            f"Sekundær diskretionering: {len(hidden)} yderligere celler er skjult (vist som "
+            f"'{COMPLEMENTARY}', 5 eller flere personer), så ingen <5-celle kan genberegnes "
+            "ved differencer mellem offentliggjorte tal.")
+    if audit:
+        lines.append(
+            f"Diskretioneringsrevision: {len(audit)} celler med <5 kan genberegnes eksakt ved "
+            "differencer (hele landet minus de øvrige kommuner, eller grænserne for I alt): "
+            + "; ".join(cell_name(c) for c in audit) + ".")
+    else:
+        lines.append("Diskretioneringsrevision: ingen <5-celle kan genberegnes eksakt ved "
+                     "differencer mellem de offentliggjorte tal.")
+    return lines
+
+
+def write_workbook(path: Path, areas: list[tuple[str, str]], years: list[int],
+                   values: dict[Cell, str], note: list[str]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Tabel 1"
+    ws.append([f"Tabel 1. Antal unikke personer, der har fået udarbejdet en genoptræningsplan "
+               f"jf. sundhedsloven §140, {years[0]}-{years[-1]}"])
+    ws["A1"].font = Font(bold=True, size=12)
+    ws.append([])
+    ws.append(["Kommune", "Type", *years])
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+    for code, name in areas:
+        for i, (row_type, label) in enumerate(ROW_LABELS.items()):
+            ws.append([name if i == 0 else None, label,
+                       *(danish(values[Cell(code, row_type, y)]) for y in years)])
+            if i == 0:
+                ws.cell(ws.max_row, 1).font = Font(bold=True)
+            for col in range(3, 3 + len(years)):
+                ws.cell(ws.max_row, col).alignment = Alignment(horizontal="right")
+    ws.append([])
+    for line in note:
+        ws.append([line])
+        ws.cell(ws.max_row, 1).alignment = Alignment(wrap_text=False)
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 42
+    ws.freeze_panes = "C4"
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+
+
+def national_first(areas: list[tuple[int, str, str]]) -> list[tuple[str, str]]:
+    """Hele landet first, then seed 000's order of the 99 areas."""
+    ordered = sorted(areas, key=lambda a: (a[1] != NATIONAL, a[0]))
+    return [(code, name) for _, code, name in ordered]
