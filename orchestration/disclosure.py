@@ -122,7 +122,8 @@ def complementary_suppression(published: Mapping[Cell, str]) -> tuple[dict[Cell,
     published number in the same type column, else in the same municipality, that leaves
     that cell unrecoverable, and audits again. Smallest first, because a small cell carries
     the least of the table's information. Greedy does not prove the fewest cells, but it
-    hides one at a time and stops as soon as the audit is clean.
+    hides one at a time and stops as soon as the audit is clean (or, in a tiny table, when
+    no shown cell is left; the audit then still lists what can be recovered).
     """
     values = dict(published)
     hidden: list[Cell] = []
@@ -134,10 +135,14 @@ def complementary_suppression(published: Mapping[Cell, str]) -> tuple[dict[Cell,
             if not rec:
                 break
             target = min(rec)
+            shown = [(int(v), c) for c, v in year_cells.items()
+                     if c.area_code != NATIONAL and c.row_type in TYPES and v.isdigit()]
             candidates = sorted(
-                (int(v), c) for c, v in year_cells.items()
-                if c.area_code != NATIONAL and c.row_type in TYPES and v.isdigit()
-                and (c.row_type == target.row_type or c.area_code == target.area_code))
+                (v, c) for v, c in shown
+                if c.row_type == target.row_type or c.area_code == target.area_code
+            ) or sorted(shown)
+            if not candidates:
+                break  # nothing left to hide: the audit reports what stays recoverable
             chosen = None
             for _, cand in candidates:
                 trial = {**year_cells, cand: COMPLEMENTARY}

@@ -486,8 +486,12 @@ class _Model:
         near = spec[self.share(len(spec), MARKER_NEAR_PLAN_SHARE, INVALID_ROWS_MIN)]
         near_day = day[near] + rng.integers(1, 11, len(near))
         marks += [(stay[near], near_day, "AWG1"), (stay[near], near_day + 30, "AWX21")]
-        # A start without a stop: never counts.
-        lone = spec[self.share(len(spec), START_WITHOUT_STOP_SHARE, INVALID_ROWS_MIN)]
+        # A start without a stop: never counts. Only for a person with no other episode: in
+        # LPR2 any later stop of the person completes a start (method.md), and a stop of
+        # another episode would make it count (seen in the full calibration run).
+        spec_single = np.flatnonzero((etype == 1) & keep & single)
+        lone = spec_single[self.share(len(spec_single), START_WITHOUT_STOP_SHARE,
+                                      INVALID_ROWS_MIN)]
         marks.append((stay[lone], day[lone] + rng.integers(100, 200, len(lone)), "AWG1"))
         # The same code again within 14 days: does not count (14-day rule).
         rep = np.flatnonzero(keep & self.share(n, REPEAT_WITHIN_14_SHARE, INVALID_ROWS_MIN))

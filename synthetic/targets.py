@@ -106,14 +106,7 @@ def calibrated_counts(
             target = np.array([int(table[("000", t, seed_year)]) for t in PLAN_TYPES])
             target -= out[:, :, yi].sum(axis=0)
 
-            def deficit(picks) -> np.ndarray:
-                got = np.zeros(len(PLAN_TYPES), dtype=np.int64)
-                for (_, unknown, _), c in zip(rows, picks, strict=True):
-                    for ti, v in zip(unknown, c, strict=True):
-                        got[ti] += v
-                return target - got
-
-            d = deficit(choice)
+            d = _deficit(target, rows, choice)
             for _ in range(max_steps):
                 if not d.any():
                     break
@@ -132,8 +125,17 @@ def calibrated_counts(
                 pick = rng.choice([i for i, s in enumerate(scores) if s == best])
                 if best <= int(np.abs(d).sum()):
                     choice[r] = combos[pick]
-                    d = deficit(choice)
+                    d = _deficit(target, rows, choice)
         for (mi, unknown, _), c in zip(rows, choice, strict=True):
             for ti, v in zip(unknown, c, strict=True):
                 out[mi, ti, yi] = v
     return out
+
+
+def _deficit(target: np.ndarray, rows: list, picks: list) -> np.ndarray:
+    """National target per type minus what the chosen `<5` draws add up to."""
+    got = np.zeros(len(PLAN_TYPES), dtype=np.int64)
+    for (_, unknown, _), c in zip(rows, picks, strict=True):
+        for ti, v in zip(unknown, c, strict=True):
+            got[ti] += v
+    return target - got

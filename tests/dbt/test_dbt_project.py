@@ -14,13 +14,17 @@ from tests.conftest import dbt_bin
 
 pytestmark = pytest.mark.dbt
 
-# Every model of the linkage chain has hand-made unit tests (issue #3).
+# Every model of the linkage chain and of the published table has hand-made unit tests.
 MODELS_WITH_UNIT_TESTS = {
     "int_stays__lpr2", "int_stays__lpr3_chained", "int_plans",
     "int_linkage__step1_one_plan_per_sender_day", "int_linkage__step2_plan_stay_pairs",
     "int_linkage__step3_pairs_not_before_stay", "int_linkage__step4_nearest_stay",
     "int_linkage__step5_one_plan_per_stay", "int_linkage__timeliness_window",
     "fct_plans_linked",
+    # product 2 (issue #4)
+    "int_registrations__plan_codes", "int_registrations__qualifying_starts",
+    "int_registrations__typed", "int_registrations__resident",
+    "int_registrations__fourteen_day_rule", "int_table1__true_counts", "mart_table1_published",
 }
 
 

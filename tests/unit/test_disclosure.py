@@ -83,3 +83,9 @@ def test_an_inconsistent_national_row_does_not_hang_the_audit():
     # The national row cannot be met (a '<5' would have to be 5): no bound moves.
     t = table({("000", "almen"): "20", ("A", "almen"): "15", ("B", "almen"): "<5"})
     assert recoverable(t) == []
+
+
+def test_complementary_suppression_stops_when_nothing_is_left_to_hide():
+    t = table({("000", "almen"): "3", ("B", "almen"): "<5"})
+    values, hidden = complementary_suppression(t)
+    assert hidden == [] and recoverable(values) == [Cell("B", "almen", 2020)]

@@ -20,7 +20,7 @@ lpr3_courses as (
 lpr2 as (
     select
         'lpr2:' || lpr2_procedures.source_file || ':' || lpr2_procedures.source_row
-        as marker_key,
+            as marker_key,
         'lpr2' as source_register,
         lpr2_contacts.person_key,
         cast(null as varchar) as course_key,

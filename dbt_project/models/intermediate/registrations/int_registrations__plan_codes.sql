@@ -31,7 +31,7 @@ plan_codes as (
 lpr2 as (
     select
         'lpr2:' || lpr2_procedures.source_file || ':' || lpr2_procedures.source_row
-        as registration_key,
+            as registration_key,
         'lpr2' as source_register,
         lpr2_procedures.source_file,
         lpr2_procedures.source_row,
@@ -61,10 +61,11 @@ lpr3 as (
     from lpr3_procedures
     left join lpr3_contacts
         on lpr3_procedures.contact_key = lpr3_contacts.contact_key
+    -- On the course key alone: a condition on the left side only (contact_key is null)
+    -- in this ON clause makes DuckDB give up its hash join (minutes at national volume).
+    -- The case above takes the course's person only when there is no contact.
     left join lpr3_courses
-        on
-            lpr3_procedures.contact_key is null
-            and lpr3_procedures.course_key = lpr3_courses.course_key
+        on lpr3_procedures.course_key = lpr3_courses.course_key
     where lpr3_procedures.procedure_code like 'ZZ0175%'
 ),
 

@@ -13,11 +13,13 @@ plan_codes as (
 ),
 
 starts as (
-    select * from markers where marker_code = 'AWG1'
+    select * from markers
+    where marker_code = 'AWG1'
 ),
 
 stops as (
-    select * from markers where marker_code = 'AWX21'
+    select * from markers
+    where marker_code = 'AWX21'
 )
 
 select

@@ -17,7 +17,7 @@ resident as (
         count(*) as registrations_resident,
         count(*) filter (where is_counted) as registrations_counted,
         count(*) filter (where is_counted and registration_kind = 'start_marker')
-        as counted_from_start_markers
+            as counted_from_start_markers
     from {{ ref('int_registrations__fourteen_day_rule') }}
     group by plan_type, registration_year
 )
@@ -28,7 +28,7 @@ select
     typed.registrations_typed,
     coalesce(resident.registrations_resident, 0) as registrations_resident,
     typed.registrations_typed - coalesce(resident.registrations_resident, 0)
-    as registrations_without_danish_address,
+        as registrations_without_danish_address,
     coalesce(resident.registrations_counted, 0) as registrations_counted,
     coalesce(resident.counted_from_start_markers, 0) as counted_from_start_markers
 from typed
