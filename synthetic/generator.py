@@ -629,11 +629,13 @@ class _Model:
         c1_len = rng.integers(60, 241, n)
         gap1 = rng.integers(0, 240, n)  # under 4 h: chained (method.md, "Stays")
         three = adm & (rng.random(n) < 0.3)
-        gap2 = rng.integers(0, 240, n)
         c1_end = np.where(adm, s_abs + c1_len, end_abs)
         c2_start = c1_end + gap1
         mid = c2_start + (end_abs - c2_start) // 2
         c2_end = np.where(three, mid, end_abs)
+        # The second gap fits in the time left, or the last contact would end before it
+        # starts (a row rule the generator breaks only on purpose, INVALID_ROWS_MIN times).
+        gap2 = np.minimum(rng.integers(0, 240, n), np.maximum((end_abs - mid) // 2, 0))
         c3_start = mid + gap2
         # Contacts: (stay, start_abs, end_abs, is_last)
         parts = [

@@ -47,6 +47,8 @@ def test_dbt_sources_declare_exactly_the_contract():
     declared = {}
     for path in (DBT_PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml"):
         for source in yaml.safe_load(path.read_text())["sources"]:
+            if source["name"] == "platform":  # the ingestion's own log, not a delivery
+                continue
             for table in source["tables"]:
                 cols = [c["name"] for c in table["columns"] if not c["name"].startswith("_")]
                 declared[(source["name"], table["name"])] = (table["identifier"], cols)

@@ -99,3 +99,35 @@ def test_empty_landing_says_so_and_changes_nothing(tmp_path, capsys, monkeypatch
     assert code == 1
     assert "no delivery month" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["landing"]
+
+
+def test_rule_breaking_rows_are_quarantined_with_their_reason(run):
+    """data-contract.md: a readable row that breaks a rule is kept, with its reason, in a
+    quarantine a steward can query per delivery month, and counted nowhere."""
+    con = duckdb.connect(str(run / "w.duckdb"), read_only=True)
+    try:
+        rules = {r[0]: r[1] for r in con.execute(
+            "select rule, count(*) from marts.fct_quarantined_rows group by rule").fetchall()}
+        assert {"invalid_code", "orphan_key", "end_before_start",
+                "unknown_municipality"} <= rules.keys()
+        columns = [r[0] for r in con.execute("describe marts.fct_quarantined_rows").fetchall()]
+        assert not any("person" in c or "cpr" in c for c in columns)
+        # Each quarantined file row points back at a real raw row of that delivery.
+        missing = con.execute("""
+            select count(*) from marts.fct_quarantined_rows q
+            where q.source_table = 'lpr2__t_sksube' and not exists (
+                select 1 from raw.lpr2__t_sksube r
+                where r._source_file = q.source_file and r._source_row = q.source_row)
+        """).fetchone()[0]
+        assert missing == 0
+        # An invalid code is counted nowhere: not among the typed registrations.
+        leaked = con.execute("""
+            select count(*) from intermediate.int_registrations__typed t
+            join intermediate.int_registrations__plan_codes p using (registration_key)
+            where p.quarantine_reason is not null""").fetchone()[0]
+        assert leaked == 0
+        share = con.execute("select max(quarantined_share) from "
+                            "marts.mart_quarantine_by_delivery").fetchone()[0]
+        assert 0 < share < 0.05
+    finally:
+        con.close()

@@ -111,3 +111,18 @@ def test_parquet_has_the_same_columns(tmp_path):
             assert pq.read_schema(path).names == table.column_names
             found += 1
     assert found == len(TABLES) - 1
+
+
+def test_only_the_intended_contacts_end_before_they_start(landing):
+    """The generator breaks the end-before-start rule on purpose in INVALID_ROWS_MIN contacts
+    only; chained admission contacts must never do so by accident."""
+    from synthetic.generator import INVALID_ROWS_MIN
+
+    broken = 0
+    for path in landing.glob("*/lpr3/kontakter.csv"):
+        with open(path, encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                if r["dato_slut"] and (r["dato_slut"], r["tidspunkt_slut"]) < (
+                        r["dato_start"], r["tidspunkt_start"]):
+                    broken += 1
+    assert broken <= INVALID_ROWS_MIN

@@ -41,7 +41,8 @@ select
     plans.receiving_municipality_code,
     plans.gop_standard
 from plans
-left join plan_types
+-- A plan whose type code is unknown is quarantined (fct_quarantined_rows), not analysed.
+inner join plan_types
     on
         plans.gop_standard = plan_types.gop_standard
         and plans.gop_type_code = plan_types.gop_type_code

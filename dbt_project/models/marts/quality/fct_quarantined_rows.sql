@@ -1,0 +1,195 @@
+-- The quarantine (data-contract.md, "What bad input gets"): every readable raw row that
+-- breaks a row rule, with the rule, the delivery month, the file and the row, so a steward
+-- can find it in the delivery. Such rows are counted nowhere: each model that applies the
+-- rule leaves them out (named in the model). No person key is carried here.
+with lpr2_contacts as (
+    select * from {{ ref('stg_lpr2__t_adm') }}
+),
+
+lpr2_visits as (
+    select * from {{ ref('stg_lpr2__t_bes') }}
+),
+
+lpr2_procedures as (
+    select * from {{ ref('stg_lpr2__t_sksube') }}
+),
+
+lpr3_contacts as (
+    select * from {{ ref('stg_lpr3__kontakter') }}
+),
+
+lpr3_procedures as (
+    select * from {{ ref('stg_lpr3__procedurer_andre') }}
+),
+
+lpr3_courses as (
+    select * from {{ ref('stg_lpr3__forloeb') }}
+),
+
+lpr3_markers as (
+    select * from {{ ref('stg_lpr3__forloebsmarkoerer') }}
+),
+
+addresses as (
+    select * from {{ ref('stg_cpr__t_adresse') }}
+),
+
+municipalities as (
+    select * from {{ ref('municipalities') }}
+),
+
+plans as (
+    select * from {{ ref('stg_gop__t_dgop') }}
+    union all
+    select * from {{ ref('stg_gop__t_ggop') }}
+),
+
+plan_types as (
+    select * from {{ ref('gop_plan_types') }}
+),
+
+plan_codes as (
+    select * from {{ ref('int_registrations__plan_codes') }}
+),
+
+quarantined as (
+    -- LPR2 admission or course that ends before it starts.
+    select
+        'lpr2__t_adm' as source_table,
+        delivery_month,
+        source_file,
+        source_row,
+        'end_before_start' as rule,
+        'd_uddto before d_inddto' as detail
+    from lpr2_contacts
+    where end_date < start_date
+
+    union all
+
+    -- An outpatient visit of no known contact.
+    select
+        'lpr2__t_bes',
+        lpr2_visits.delivery_month,
+        lpr2_visits.source_file,
+        lpr2_visits.source_row,
+        'orphan_key',
+        'v_recnum not in t_adm'
+    from lpr2_visits
+    left join lpr2_contacts on lpr2_visits.contact_key = lpr2_contacts.contact_key
+    where lpr2_contacts.contact_key is null
+
+    union all
+
+    -- ZZ0175* codes outside seed 003's eight, and plan codes that reach no person
+    -- (method.md, "Valid codes"): from the registrations model, which flags both.
+    select
+        case source_register
+            when 'lpr2' then 'lpr2__t_sksube' else 'lpr3__procedurer_andre'
+        end,
+        split_part(source_file, '/', 1),
+        source_file,
+        source_row,
+        quarantine_reason,
+        case quarantine_reason
+            when 'invalid_code' then 'code ' || procedure_code || ' is not a valid plan code'
+            else 'the registration reaches no person (contact or course unknown)'
+        end
+    from plan_codes
+    where quarantine_reason is not null
+
+    union all
+
+    -- Other LPR2 procedures (AW markers and the rest) of no known contact.
+    select
+        'lpr2__t_sksube',
+        lpr2_procedures.delivery_month,
+        lpr2_procedures.source_file,
+        lpr2_procedures.source_row,
+        'orphan_key',
+        'v_recnum not in t_adm'
+    from lpr2_procedures
+    left join lpr2_contacts on lpr2_procedures.contact_key = lpr2_contacts.contact_key
+    where
+        lpr2_contacts.contact_key is null
+        and lpr2_procedures.procedure_code not like 'ZZ0175%'
+
+    union all
+
+    -- An LPR3 contact that ends before it starts.
+    select
+        'lpr3__kontakter',
+        delivery_month,
+        source_file,
+        source_row,
+        'end_before_start',
+        'dato_slut/tidspunkt_slut before dato_start/tidspunkt_start'
+    from lpr3_contacts
+    where ended_at < started_at
+
+    union all
+
+    -- Other LPR3 procedures of no known contact or course.
+    select
+        'lpr3__procedurer_andre',
+        lpr3_procedures.delivery_month,
+        lpr3_procedures.source_file,
+        lpr3_procedures.source_row,
+        'orphan_key',
+        'dw_ek_kontakt not in kontakter, or no contact and dw_ek_forloeb not in forloeb'
+    from lpr3_procedures
+    left join lpr3_contacts on lpr3_procedures.contact_key = lpr3_contacts.contact_key
+    left join lpr3_courses on lpr3_procedures.course_key = lpr3_courses.course_key
+    where
+        lpr3_procedures.procedure_code not like 'ZZ0175%'
+        and (
+            (lpr3_procedures.contact_key is not null and lpr3_contacts.contact_key is null)
+            or (lpr3_procedures.contact_key is null and lpr3_courses.course_key is null)
+        )
+
+    union all
+
+    -- A course marker of no known course.
+    select
+        'lpr3__forloebsmarkoerer',
+        lpr3_markers.delivery_month,
+        lpr3_markers.source_file,
+        lpr3_markers.source_row,
+        'orphan_key',
+        'dw_ek_forloeb not in forloeb'
+    from lpr3_markers
+    left join lpr3_courses on lpr3_markers.course_key = lpr3_courses.course_key
+    where lpr3_courses.course_key is null
+
+    union all
+
+    -- An address with a municipality code not in reference/municipalities.csv.
+    select
+        'cpr__t_adresse',
+        'snapshot',
+        addresses.source_file,
+        addresses.source_row,
+        'unknown_municipality',
+        'c_kom ' || coalesce(addresses.municipality_code, '(missing)') || ' is not a municipality'
+    from addresses
+    left join municipalities on addresses.municipality_code = municipalities.kommunekode
+    where municipalities.kommunekode is null
+
+    union all
+
+    -- A plan whose type code is not in the seed gop_plan_types.
+    select
+        case plans.gop_standard when 'D-GOP' then 'gop__t_dgop' else 'gop__t_ggop' end,
+        plans.delivery_month,
+        plans.source_file,
+        plans.source_row,
+        'unknown_plan_type',
+        'plan type code ' || coalesce(plans.gop_type_code, '(missing)') || ' is not known'
+    from plans
+    left join plan_types
+        on
+            plans.gop_standard = plan_types.gop_standard
+            and plans.gop_type_code = plan_types.gop_type_code
+    where plan_types.plan_type is null
+)
+
+select * from quarantined
