@@ -6,6 +6,7 @@ workspace.yaml and pyproject.toml ([tool.dagster]) both name this module.
 from dagster import Definitions
 from dagster_dbt import DbtCliResource
 
+from orchestration.assets.checks import build_gx_checks
 from orchestration.assets.dbt import build_dbt_assets, dbt_executable, dbt_project
 from orchestration.assets.exports import linkage_charts, plans_linked_csv
 from orchestration.assets.raw import cpr_t_adresse, raw_monthly_deliveries
@@ -21,6 +22,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     return Definitions(
         assets=[raw_monthly_deliveries, cpr_t_adresse, build_dbt_assets(project),
                 plans_linked_csv, linkage_charts, table1_persons_by_municipality],
+        asset_checks=build_gx_checks(),
         jobs=[ingest_deliveries_job, refresh_job],
         resources={
             "warehouse": Warehouse(path=str(settings.warehouse_path)),

@@ -81,6 +81,11 @@ def contiguous_ranges(months: list[str]) -> list[tuple[str, str]]:
 def _failures(result) -> list[str]:
     out = []
     for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            check = event.event_specific_data
+            if not check.passed:
+                out.append(f"check {check.check_name} on "
+                           f"{check.asset_key.to_user_string()} failed")
         if event.event_type == DagsterEventType.STEP_FAILURE:
             err = event.event_specific_data.error
             # The step error wraps the asset's own exception: report the innermost cause,

@@ -109,3 +109,20 @@ def test_gitignore_keeps_data_out():
     ignored = Path(PROJECT_ROOT / ".gitignore").read_text()
     for pattern in ("/data/", "*.duckdb", "dbt_project/target/", ".dagster_home/"):
         assert pattern in ignored
+
+
+def test_every_gx_suite_is_a_blocking_check_on_a_real_asset(defs):
+    from orchestration.quality import load_suites
+
+    graph = defs.resolve_asset_graph()
+    checks = {c.name: c for c in graph.asset_check_keys}
+    suites = load_suites()
+    assert len(suites) >= 12
+    for spec in suites:
+        key = AssetKey(list(spec.asset_key))
+        assert graph.has(key), spec.name
+        name = f"gx_{spec.name.replace('.', '__')}"
+        assert name in checks and checks[name].asset_key == key
+        node = graph.get_check_spec(checks[name]) if hasattr(graph, "get_check_spec") else None
+        if node is not None:
+            assert node.blocking == (spec.severity == "error")

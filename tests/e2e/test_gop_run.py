@@ -131,3 +131,18 @@ def test_rule_breaking_rows_are_quarantined_with_their_reason(run):
         assert 0 < share < 0.05
     finally:
         con.close()
+
+
+def test_a_failing_gate_blocks_downstream_and_keeps_the_last_good_exports(run, e2e_landing,
+                                                                         monkeypatch, capsys):
+    """Issue #5: with a quarantine threshold of 0 the raw gates fail on the generator's few
+    rule-breaking rows; the run stops before anything downstream, and the exports of the
+    last good run stay byte for byte."""
+    exports = {p: p.read_bytes() for p in (run / "exports").rglob("*") if p.is_file()}
+    monkeypatch.setenv("DAGSTER_HOME", str(run / "dagster_home"))
+    monkeypatch.setenv("GOP_QUARANTINE_THRESHOLD", "0")
+    code = main(["run", "--landing", str(e2e_landing), "--warehouse", str(run / "w.duckdb"),
+                 "--exports", str(run / "exports"), "--from", "2019-01", "--to", "2019-02"])
+    assert code == 1
+    assert "gx_raw__" in capsys.readouterr().out
+    assert {p: p.read_bytes() for p in exports} == exports

@@ -1,0 +1,202 @@
+"""Great Expectations suites (expectations/*.yml) as GX 1.x suites, validated on DuckDB.
+
+GX's SQL datasource does not work on DuckDB (shared/stack-notes.md), so a suite's table or
+query is read from DuckDB as Arrow record batches, turned into pandas, and validated
+through GX's pandas datasource, batch by batch; unexpected counts add up over the batches.
+GX is imported only here, when a validation runs (importing it costs seconds).
+
+A result never carries a value of a person-key column or of a column the suite marks
+`sensitive`: failing rows are described by count, and by sample values only elsewhere.
+"""
+
+import csv
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from orchestration.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from orchestration.contract import LINEAGE_COLUMNS, TABLE_BY_KEY
+from orchestration.ingest import PERSON_COLUMNS
+
+BATCH_ROWS = 2_000_000  # ~0.3 s to load and ~1 s to validate per batch (stack-notes.md)
+SAMPLE_SIZE = 5
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    name: str  # layer.table, e.g. raw.lpr2__t_adm
+    asset_key: tuple[str, ...]
+    query: str
+    severity: str
+    expectations: list[dict[str, Any]]
+    sensitive: frozenset[str]
+
+
+@dataclass
+class ExpectationOutcome:
+    type: str
+    column: str
+    rule: str
+    success: bool
+    unexpected_count: int = 0
+    element_count: int = 0
+    sample: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    success: bool
+    rows: int
+    outcomes: list[ExpectationOutcome]
+    docs_url: str | None = None
+
+    @property
+    def failed(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+
+def quarantine_threshold() -> float:
+    return float(os.environ.get("GOP_QUARANTINE_THRESHOLD", "0.001"))
+
+
+def _placeholders() -> dict[str, Any]:
+    return {
+        "person_key_pattern": os.environ.get("GOP_PERSON_KEY_PATTERN", r"^[0-9A-F]{16}$"),
+        "quarantine_mostly": 1 - quarantine_threshold(),
+        "today": date.today().isoformat(),
+    }
+
+
+def _seed_column(ref: str) -> list[str]:
+    file, column = ref.rsplit(":", 1)
+    with open(DBT_PROJECT_DIR / "seeds" / file, encoding="utf-8") as fh:
+        return [r[column] for r in csv.DictReader(fh) if r[column] != ""]
+
+
+def _resolve(value: Any, values: dict[str, Any]) -> Any:
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        name = value[1:-1]
+        if name.startswith("seed:"):
+            return _seed_column(name[5:])
+        if name in values:
+            return values[name]
+    if isinstance(value, list):  # a seed reference inside a list is spliced into it
+        out: list[Any] = []
+        for v in value:
+            r = _resolve(v, values)
+            out += r if isinstance(r, list) and not isinstance(v, list) else [r]
+        return out
+    return value
+
+
+def load_suites(root: Path = EXPECTATIONS_DIR) -> list[SuiteSpec]:
+    values = _placeholders()
+    specs = []
+    for path in sorted(root.glob("*/*.yml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        layer, table = path.parent.name, path.stem
+        expectations = []
+        if raw.get("contract_columns"):
+            contract = TABLE_BY_KEY[raw["contract_columns"]]
+            expectations += [
+                {"type": "expect_column_to_exist", "kwargs": {"column": c},
+                 "meta": {"rule": "required column present", "source": "data-contract.md"}}
+                for c in contract.column_names]
+        for e in raw["expectations"]:
+            kwargs = {k: _resolve(v, values) for k, v in e["kwargs"].items()}
+            expectations.append({"type": e["type"], "kwargs": kwargs, "meta": e.get("meta", {})})
+        relation = f"{layer}.{table}"
+        query = raw.get("query") or f"select * from {relation}"
+        if layer == "raw" and not raw.get("query"):
+            lineage = ", ".join(c for c, _ in LINEAGE_COLUMNS)
+            query = f"select * exclude ({lineage}) from {relation}"
+        specs.append(SuiteSpec(
+            name=relation, asset_key=tuple(raw["asset"]), query=" ".join(query.split()),
+            severity=raw.get("severity", "error"), expectations=expectations,
+            sensitive=frozenset(raw.get("sensitive", [])) | PERSON_COLUMNS))
+    return specs
+
+
+def _gx_suite(gx, spec: SuiteSpec):
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    # GX returns results in its own order: an index in meta ties each back to its spec.
+    return gx.ExpectationSuite(name=spec.name, expectations=[
+        ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"],
+                                 meta={**e["meta"], "spec_index": i}).to_domain_obj()
+        for i, e in enumerate(spec.expectations)])
+
+
+def validate(con, spec: SuiteSpec, docs_dir: Path | None = None) -> SuiteOutcome:
+    """Validate a suite on DuckDB through GX's pandas datasource, in batches."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    if docs_dir is not None:
+        context = gx.get_context(mode="file", project_root_dir=str(docs_dir))
+    else:
+        context = gx.get_context(mode="ephemeral")
+    source = context.data_sources.add_or_update_pandas("warehouse")
+    asset_name = spec.name.replace(".", "__")
+    try:
+        asset = source.get_asset(asset_name)
+    except LookupError:
+        asset = source.add_dataframe_asset(asset_name)
+    batch_def = (asset.batch_definitions[0] if asset.batch_definitions
+                 else asset.add_batch_definition_whole_dataframe("whole"))
+    suite = context.suites.add_or_update(_gx_suite(gx, spec))
+    validation = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=spec.name, data=batch_def, suite=suite))
+    actions = [gx.checkpoint.UpdateDataDocsAction(name="docs")] if docs_dir else []
+    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+        name=spec.name, validation_definitions=[validation], actions=actions,
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}))
+
+    outcomes = [ExpectationOutcome(e["type"], e["kwargs"].get("column")
+                                   or e["kwargs"].get("column_A", ""),
+                                   e["meta"].get("rule", ""), True) for e in spec.expectations]
+    rows = 0
+    reader = con.execute(spec.query).fetch_record_batch(BATCH_ROWS)
+    batches = list(_batches(reader))
+    for frame in batches or [None]:
+        if frame is None:  # an empty table still has its columns checked
+            frame = con.execute(f"select * from ({spec.query}) limit 0").df()
+        rows += len(frame)
+        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        (run_result,) = result.run_results.values()
+        for er in run_result.results:
+            _merge(outcomes[int(er.expectation_config.meta["spec_index"])], er, spec.sensitive)
+    # `mostly` holds over the whole table, not per batch: judge it on the summed counts.
+    for outcome, e in zip(outcomes, spec.expectations, strict=True):
+        mostly = e["kwargs"].get("mostly")
+        if mostly is not None and outcome.element_count:
+            outcome.success = (1 - outcome.unexpected_count / outcome.element_count) >= mostly
+    docs = None
+    if docs_dir is not None:
+        sites = context.get_docs_sites_urls()
+        docs = sites[0]["site_url"] if sites else None
+    return SuiteOutcome(spec.name, all(o.success for o in outcomes), rows, outcomes, docs)
+
+
+def _batches(reader):
+    for batch in reader:
+        if batch.num_rows:
+            yield batch.to_pandas()
+
+
+def _merge(outcome: ExpectationOutcome, er, sensitive: frozenset[str]) -> None:
+    res = er.result or {}
+    outcome.success = outcome.success and bool(er.success)
+    outcome.unexpected_count += int(res.get("unexpected_count") or 0)
+    outcome.element_count += int(res.get("element_count") or 0)
+    if outcome.column not in sensitive and len(outcome.sample) < SAMPLE_SIZE:
+        for v in res.get("partial_unexpected_list") or []:
+            if len(outcome.sample) < SAMPLE_SIZE:
+                outcome.sample.append(str(v)[:40])
