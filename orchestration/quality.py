@@ -69,6 +69,7 @@ def _placeholders() -> dict[str, Any]:
         "person_key_pattern": os.environ.get("GOP_PERSON_KEY_PATTERN", r"^[0-9A-F]{16}$"),
         "quarantine_mostly": 1 - quarantine_threshold(),
         "today": date.today().isoformat(),
+        "yoy_warn_share": float(os.environ.get("GOP_YOY_WARN_SHARE", "0.5")),
     }
 
 

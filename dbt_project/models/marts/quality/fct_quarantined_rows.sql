@@ -68,12 +68,12 @@ quarantined as (
 
     -- An outpatient visit of no known contact.
     select
-        'lpr2__t_bes',
+        'lpr2__t_bes' as source_table,
         lpr2_visits.delivery_month,
         lpr2_visits.source_file,
         lpr2_visits.source_row,
-        'orphan_key',
-        'v_recnum not in t_adm'
+        'orphan_key' as rule,
+        'v_recnum not in t_adm' as detail
     from lpr2_visits
     left join lpr2_contacts on lpr2_visits.contact_key = lpr2_contacts.contact_key
     where lpr2_contacts.contact_key is null
@@ -85,15 +85,15 @@ quarantined as (
     select
         case source_register
             when 'lpr2' then 'lpr2__t_sksube' else 'lpr3__procedurer_andre'
-        end,
-        split_part(source_file, '/', 1),
+        end as source_table,
+        split_part(source_file, '/', 1) as delivery_month,
         source_file,
         source_row,
-        quarantine_reason,
+        quarantine_reason as rule,
         case quarantine_reason
             when 'invalid_code' then 'code ' || procedure_code || ' is not a valid plan code'
             else 'the registration reaches no person (contact or course unknown)'
-        end
+        end as detail
     from plan_codes
     where quarantine_reason is not null
 
@@ -101,12 +101,12 @@ quarantined as (
 
     -- Other LPR2 procedures (AW markers and the rest) of no known contact.
     select
-        'lpr2__t_sksube',
+        'lpr2__t_sksube' as source_table,
         lpr2_procedures.delivery_month,
         lpr2_procedures.source_file,
         lpr2_procedures.source_row,
-        'orphan_key',
-        'v_recnum not in t_adm'
+        'orphan_key' as rule,
+        'v_recnum not in t_adm' as detail
     from lpr2_procedures
     left join lpr2_contacts on lpr2_procedures.contact_key = lpr2_contacts.contact_key
     where
@@ -117,12 +117,12 @@ quarantined as (
 
     -- An LPR3 contact that ends before it starts.
     select
-        'lpr3__kontakter',
+        'lpr3__kontakter' as source_table,
         delivery_month,
         source_file,
         source_row,
-        'end_before_start',
-        'dato_slut/tidspunkt_slut before dato_start/tidspunkt_start'
+        'end_before_start' as rule,
+        'dato_slut/tidspunkt_slut before dato_start/tidspunkt_start' as detail
     from lpr3_contacts
     where ended_at < started_at
 
@@ -130,12 +130,13 @@ quarantined as (
 
     -- Other LPR3 procedures of no known contact or course.
     select
-        'lpr3__procedurer_andre',
+        'lpr3__procedurer_andre' as source_table,
         lpr3_procedures.delivery_month,
         lpr3_procedures.source_file,
         lpr3_procedures.source_row,
-        'orphan_key',
+        'orphan_key' as rule,
         'dw_ek_kontakt not in kontakter, or no contact and dw_ek_forloeb not in forloeb'
+            as detail
     from lpr3_procedures
     left join lpr3_contacts on lpr3_procedures.contact_key = lpr3_contacts.contact_key
     left join lpr3_courses on lpr3_procedures.course_key = lpr3_courses.course_key
@@ -150,12 +151,12 @@ quarantined as (
 
     -- A course marker of no known course.
     select
-        'lpr3__forloebsmarkoerer',
+        'lpr3__forloebsmarkoerer' as source_table,
         lpr3_markers.delivery_month,
         lpr3_markers.source_file,
         lpr3_markers.source_row,
-        'orphan_key',
-        'dw_ek_forloeb not in forloeb'
+        'orphan_key' as rule,
+        'dw_ek_forloeb not in forloeb' as detail
     from lpr3_markers
     left join lpr3_courses on lpr3_markers.course_key = lpr3_courses.course_key
     where lpr3_courses.course_key is null
@@ -164,12 +165,14 @@ quarantined as (
 
     -- An address with a municipality code not in reference/municipalities.csv.
     select
-        'cpr__t_adresse',
-        'snapshot',
+        'cpr__t_adresse' as source_table,
+        'snapshot' as delivery_month,
         addresses.source_file,
         addresses.source_row,
-        'unknown_municipality',
-        'c_kom ' || coalesce(addresses.municipality_code, '(missing)') || ' is not a municipality'
+        'unknown_municipality' as rule,
+        'c_kom '
+        || coalesce(addresses.municipality_code, '(missing)')
+        || ' is not a municipality' as detail
     from addresses
     left join municipalities on addresses.municipality_code = municipalities.kommunekode
     where municipalities.kommunekode is null
@@ -178,12 +181,13 @@ quarantined as (
 
     -- A plan whose type code is not in the seed gop_plan_types.
     select
-        case plans.gop_standard when 'D-GOP' then 'gop__t_dgop' else 'gop__t_ggop' end,
+        case plans.gop_standard when 'D-GOP' then 'gop__t_dgop' else 'gop__t_ggop' end
+            as source_table,
         plans.delivery_month,
         plans.source_file,
         plans.source_row,
-        'unknown_plan_type',
-        'plan type code ' || coalesce(plans.gop_type_code, '(missing)') || ' is not known'
+        'unknown_plan_type' as rule,
+        'plan type code ' || coalesce(plans.gop_type_code, '(missing)') || ' is not known' as detail
     from plans
     left join plan_types
         on
