@@ -14,6 +14,7 @@ from orchestration.assets.table1 import table1_persons_by_municipality
 from orchestration.config import Settings, load_settings
 from orchestration.jobs import ingest_deliveries_job, refresh_job
 from orchestration.resources import Exports, Landing, Warehouse
+from orchestration.sensors import alert_on_failed_warn_checks, alert_on_run_failure
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
@@ -24,6 +25,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
                 plans_linked_csv, linkage_charts, table1_persons_by_municipality],
         asset_checks=build_gx_checks(),
         jobs=[ingest_deliveries_job, refresh_job],
+        sensors=[alert_on_run_failure, alert_on_failed_warn_checks],
         resources={
             "warehouse": Warehouse(path=str(settings.warehouse_path)),
             "landing": Landing(path=str(settings.landing_dir)),

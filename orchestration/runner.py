@@ -96,6 +96,16 @@ def _failures(result) -> list[str]:
     return out
 
 
+def _alert(instance, result) -> None:
+    """In-process runs have no sensor daemon: `gop run` alerts itself, like the sensors."""
+    from orchestration import alerts
+
+    run = result.dagster_run
+    alerts.send(alerts.Alert(f"Run failed: {run.job_name}", run.run_id, run.job_name,
+                             alerts.failures_of_run(instance, run.run_id),
+                             alerts.run_url(run.run_id)))
+
+
 def run_platform(settings: Settings, first: str | None = None, last: str | None = None,
                  ) -> RunSummary:
     from orchestration.definitions import build_definitions
@@ -122,6 +132,7 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
         if not result.success:
             summary.success = False
             summary.failures = _failures(result)
+            _alert(instance, result)
             return summary
     result = defs.resolve_job_def("refresh_downstream").execute_in_process(
         instance=instance, run_config=QUIET, raise_on_error=False,
@@ -129,5 +140,6 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
     if not result.success:
         summary.success = False
         summary.failures = _failures(result)
+        _alert(instance, result)
     summary.exports = sorted(settings.export_dir.glob("*")) if settings.export_dir.is_dir() else []
     return summary

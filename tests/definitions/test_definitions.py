@@ -126,3 +126,8 @@ def test_every_gx_suite_is_a_blocking_check_on_a_real_asset(defs):
         node = graph.get_check_spec(checks[name]) if hasattr(graph, "get_check_spec") else None
         if node is not None:
             assert node.blocking == (spec.severity == "error")
+
+
+def test_alert_sensors_are_defined(defs):
+    names = {s.name for s in defs.sensors}
+    assert {"alert_on_run_failure", "alert_on_failed_warn_checks"} <= names

@@ -138,11 +138,30 @@ def test_a_failing_gate_blocks_downstream_and_keeps_the_last_good_exports(run, e
     """Issue #5: with a quarantine threshold of 0 the raw gates fail on the generator's few
     rule-breaking rows; the run stops before anything downstream, and the exports of the
     last good run stay byte for byte."""
+    from tests.servers import Smtp, Webhook
+
     exports = {p: p.read_bytes() for p in (run / "exports").rglob("*") if p.is_file()}
+    webhook, smtp = Webhook(), Smtp()
     monkeypatch.setenv("DAGSTER_HOME", str(run / "dagster_home"))
     monkeypatch.setenv("GOP_QUARANTINE_THRESHOLD", "0")
-    code = main(["run", "--landing", str(e2e_landing), "--warehouse", str(run / "w.duckdb"),
-                 "--exports", str(run / "exports"), "--from", "2019-01", "--to", "2019-02"])
+    monkeypatch.setenv("GOP_ALERT_WEBHOOK_URL", webhook.url)
+    monkeypatch.setenv("GOP_ALERT_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("GOP_ALERT_SMTP_PORT", str(smtp.port))
+    monkeypatch.setenv("GOP_ALERT_EMAIL_TO", "steward@example.org")
+    try:
+        code = main(["run", "--landing", str(e2e_landing), "--warehouse",
+                     str(run / "w.duckdb"), "--exports", str(run / "exports"),
+                     "--from", "2019-01", "--to", "2019-02"])
+    finally:
+        webhook.close()
+        smtp.close()
     assert code == 1
     assert "gx_raw__" in capsys.readouterr().out
     assert {p: p.read_bytes() for p in exports} == exports
+    # One alert per failure, on both channels: which check, on which asset, how many rows,
+    # and the link to the run.
+    (alert,) = webhook.received
+    assert alert["title"].startswith("Run failed") and "/runs/" in alert["run_url"]
+    assert any("gx_raw__" in f and "failing rows" in f for f in alert["failures"])
+    (mail,) = smtp.messages
+    assert "gx_raw__" in mail and "steward@example.org" in mail

@@ -1,0 +1,104 @@
+"""Alerts when a run fails or a quality gate breaks (issue #5).
+
+Channels come from the environment (read when an alert is sent):
+- GOP_ALERT_WEBHOOK_URL: an HTTP endpoint that takes JSON. The body has `text` (what Slack's
+  and Teams' incoming webhooks show) plus the fields a program would read.
+- GOP_ALERT_SMTP_HOST, GOP_ALERT_SMTP_PORT (25), GOP_ALERT_EMAIL_FROM, GOP_ALERT_EMAIL_TO
+  (comma-separated): e-mail over SMTP.
+With no channel configured, the alert is a log line. An alert names the run, the failed
+steps and checks (asset, check, failing rows) and links to the run in the UI; it never
+carries a person key or a count of 1-4 (check metadata already holds neither).
+"""
+
+import json
+import logging
+import os
+import smtplib
+import urllib.request
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+log = logging.getLogger("gop.alerts")
+
+
+@dataclass
+class Alert:
+    title: str
+    run_id: str
+    job: str
+    failures: list[str] = field(default_factory=list)
+    run_url: str | None = None
+
+    def text(self) -> str:
+        lines = [self.title, f"job {self.job}, run {self.run_id}"]
+        lines += [f"- {f}" for f in self.failures]
+        if self.run_url:
+            lines.append(f"run: {self.run_url}")
+        return "\n".join(lines)
+
+    def payload(self) -> dict:
+        return {"text": self.text(), "title": self.title, "run_id": self.run_id,
+                "job": self.job, "failures": self.failures, "run_url": self.run_url}
+
+
+def run_url(run_id: str) -> str | None:
+    base = os.environ.get("GOP_UI_URL", "http://127.0.0.1:3000")
+    return f"{base.rstrip('/')}/runs/{run_id}" if base else None
+
+
+def send(alert: Alert) -> list[str]:
+    """Send on every configured channel; returns the channels that delivered."""
+    delivered = []
+    url = os.environ.get("GOP_ALERT_WEBHOOK_URL")
+    if url:
+        req = urllib.request.Request(url, data=json.dumps(alert.payload()).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                if 200 <= resp.status < 300:
+                    delivered.append("webhook")
+        except OSError as exc:
+            log.error("alert webhook failed: %s", exc)
+    host, to = os.environ.get("GOP_ALERT_SMTP_HOST"), os.environ.get("GOP_ALERT_EMAIL_TO")
+    if host and to:
+        msg = EmailMessage()
+        msg["Subject"] = f"[GOP platform] {alert.title}"
+        msg["From"] = os.environ.get("GOP_ALERT_EMAIL_FROM", "gop-platform@localhost")
+        msg["To"] = to
+        msg.set_content(alert.text())
+        try:
+            port = int(os.environ.get("GOP_ALERT_SMTP_PORT", "25"))
+            with smtplib.SMTP(host, port, timeout=10) as smtp:
+                smtp.send_message(msg)
+            delivered.append("smtp")
+        except OSError as exc:
+            log.error("alert e-mail failed: %s", exc)
+    if not url and not (host and to):
+        log.warning("no alert channel configured (GOP_ALERT_WEBHOOK_URL or "
+                    "GOP_ALERT_SMTP_HOST + GOP_ALERT_EMAIL_TO): %s", alert.text())
+    return delivered
+
+
+def failures_of_run(instance, run_id: str) -> list[str]:
+    """Failed steps and failed checks of a run, from its event log."""
+    from dagster import DagsterEventType
+
+    out = []
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            check = event.event_specific_data
+            if not check.passed:
+                rows = check.metadata.get("failing_rows")
+                detail = f", {rows.value} failing rows" if rows is not None else ""
+                out.append(f"check {check.check_name} on {check.asset_key.to_user_string()} "
+                           f"failed ({check.severity.value}{detail})")
+        elif event.event_type == DagsterEventType.STEP_FAILURE:
+            err = event.event_specific_data.error
+            while err is not None and err.cause is not None:
+                err = err.cause
+            message = err.message.strip().splitlines()[0] if err else "failed"
+            out.append(f"step {event.step_key}: {message}")
+    return out
