@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install dbt-parse demo run test ui docs lint bench clean
+.PHONY: install dbt-parse demo run test ui docs data-docs lint bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -52,6 +52,10 @@ ui: $(MANIFEST)
 ## make docs: dbt docs (catalog of models, columns, lineage) in dbt_project/target
 docs: $(MANIFEST)
 	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir .
+
+## make data-docs: serve the GX Data Docs the checks link to (http://127.0.0.1:3001)
+data-docs:
+	$(BIN)/python -m http.server 3001 --bind 127.0.0.1 --directory data/gx/gx/uncommitted/data_docs/local_site
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration synthetic tests bench scripts

@@ -18,6 +18,7 @@ _DEFAULTS = {
     "warehouse_path": ("GOP_WAREHOUSE_PATH", "data/warehouse.duckdb"),
     "export_dir": ("GOP_EXPORT_DIR", "data/exports"),
     "dagster_home": ("DAGSTER_HOME", "data/dagster_home"),
+    "gx_dir": ("GOP_GX_DIR", "data/gx"),
 }
 
 
@@ -27,6 +28,7 @@ class Settings:
     warehouse_path: Path
     export_dir: Path
     dagster_home: Path
+    gx_dir: Path  # GX file context and its rendered Data Docs
     # GOP_COMPLEMENTARY_SUPPRESSION=true: beyond SDS's rules, hide further cells of table 1
     # until no `<5` can be recovered by differencing. Default: SDS's published rules only.
     complementary_suppression: bool = False
@@ -51,3 +53,4 @@ def export_to_environment(settings: Settings) -> None:
     os.environ["GOP_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["GOP_EXPORT_DIR"] = str(settings.export_dir)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    os.environ["GOP_GX_DIR"] = str(settings.gx_dir)

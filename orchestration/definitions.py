@@ -13,7 +13,7 @@ from orchestration.assets.raw import cpr_t_adresse, raw_monthly_deliveries
 from orchestration.assets.table1 import table1_persons_by_municipality
 from orchestration.config import Settings, load_settings
 from orchestration.jobs import ingest_deliveries_job, refresh_job
-from orchestration.resources import Exports, Landing, Warehouse
+from orchestration.resources import DataDocs, Exports, Landing, Warehouse
 from orchestration.sensors import alert_on_failed_warn_checks, alert_on_run_failure
 
 
@@ -31,6 +31,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
             "landing": Landing(path=str(settings.landing_dir)),
             "exports_dir": Exports(path=str(settings.export_dir),
                                    complementary_suppression=settings.complementary_suppression),
+            "data_docs": DataDocs(path=str(settings.gx_dir)),
             "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
         },
     )

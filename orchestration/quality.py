@@ -179,11 +179,22 @@ def validate(con, spec: SuiteSpec, docs_dir: Path | None = None) -> SuiteOutcome
         mostly = e["kwargs"].get("mostly")
         if mostly is not None and outcome.element_count:
             outcome.success = (1 - outcome.unexpected_count / outcome.element_count) >= mostly
-    docs = None
-    if docs_dir is not None:
-        sites = context.get_docs_sites_urls()
-        docs = sites[0]["site_url"] if sites else None
+    docs = _docs_page(context, result, docs_dir) if docs_dir is not None else None
     return SuiteOutcome(spec.name, all(o.success for o in outcomes), rows, outcomes, docs)
+
+
+def _docs_page(context, result, docs_dir: Path) -> str | None:
+    """The Data Docs page of this validation (the last batch's), as a URL a browser opens
+    from the Dagster UI: under GOP_DATA_DOCS_URL (`make data-docs` serves the folder there),
+    since browsers block file:// links from a web page (stack-notes.md)."""
+    (identifier,) = result.run_results.keys()
+    sites = context.get_docs_sites_urls(resource_identifier=identifier)
+    if not sites or not sites[0].get("site_url"):
+        return None
+    page = sites[0]["site_url"]
+    root = (docs_dir / "gx" / "uncommitted" / "data_docs" / "local_site").as_uri()
+    base = os.environ.get("GOP_DATA_DOCS_URL", "http://127.0.0.1:3001")
+    return base.rstrip("/") + page.removeprefix(root) if page.startswith(root) else page
 
 
 def _batches(reader):

@@ -45,3 +45,14 @@ class Exports(ConfigurableResource):
     @property
     def root(self) -> Path:
         return Path(self.path)
+
+
+class DataDocs(ConfigurableResource):
+    """Where GX keeps its file context and renders Data Docs (GOP_GX_DIR)."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        Path(self.path).mkdir(parents=True, exist_ok=True)
+        return Path(self.path)

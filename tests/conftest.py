@@ -25,6 +25,14 @@ def dbt_bin() -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def gx_dir(tmp_path_factory) -> Path:
+    """GX's file context and Data Docs of the whole test session, outside the repository."""
+    path = tmp_path_factory.mktemp("gx")
+    os.environ["GOP_GX_DIR"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> Path:
     """dagster-dbt needs the manifest when the definitions load (stack-notes.md)."""
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -46,6 +54,7 @@ def e2e_landing(tmp_path_factory) -> Path:
 def settings(tmp_path, monkeypatch):
     """Settings that point every path into this test's own folder."""
     for var, sub in (("GOP_LANDING_DIR", "landing"), ("GOP_WAREHOUSE_PATH", "wh.duckdb"),
-                     ("GOP_EXPORT_DIR", "exports"), ("DAGSTER_HOME", "dagster_home")):
+                     ("GOP_EXPORT_DIR", "exports"), ("DAGSTER_HOME", "dagster_home"),
+                     ("GOP_GX_DIR", "gx")):
         monkeypatch.setenv(var, str(tmp_path / sub))
     return load_settings()

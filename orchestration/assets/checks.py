@@ -17,7 +17,7 @@ from dagster import (
 
 from orchestration import quality
 from orchestration.assets.raw import DUCKDB_POOL
-from orchestration.resources import Warehouse
+from orchestration.resources import DataDocs, Warehouse
 
 
 def _metadata(outcome: quality.SuiteOutcome) -> dict:
@@ -37,7 +37,7 @@ def _metadata(outcome: quality.SuiteOutcome) -> dict:
     return meta
 
 
-def build_gx_checks(docs_dir: str | None = None) -> list:
+def build_gx_checks() -> list:
     checks = []
     for spec in quality.load_suites():
 
@@ -50,9 +50,10 @@ def build_gx_checks(docs_dir: str | None = None) -> list:
                 blocking=spec.severity == "error",
                 pool=DUCKDB_POOL,
             )
-            def _check(context: AssetCheckExecutionContext, warehouse: Warehouse):
+            def _check(context: AssetCheckExecutionContext, warehouse: Warehouse,
+                       data_docs: DataDocs):
                 with warehouse.connect(read_only=True) as con:
-                    outcome = quality.validate(con, spec, docs_dir=None)
+                    outcome = quality.validate(con, spec, docs_dir=data_docs.root)
                 severity = (AssetCheckSeverity.ERROR if spec.severity == "error"
                             else AssetCheckSeverity.WARN)
                 return AssetCheckResult(passed=outcome.success, severity=severity,

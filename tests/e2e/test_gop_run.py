@@ -165,3 +165,28 @@ def test_a_failing_gate_blocks_downstream_and_keeps_the_last_good_exports(run, e
     assert any("gx_raw__" in f and "failing rows" in f for f in alert["failures"])
     (mail,) = smtp.messages
     assert "gx_raw__" in mail and "steward@example.org" in mail
+
+
+def test_every_gate_ran_and_links_its_data_docs_page(run, gx_dir):
+    """The GX checks ran on their assets in the run, and each links the rendered Data Docs
+    page of its validation (served by `make data-docs`)."""
+    import os
+    from urllib.parse import unquote
+
+    from dagster import DagsterEventType, DagsterInstance, EventRecordsFilter
+
+    os.environ["DAGSTER_HOME"] = str(run / "dagster_home")
+    instance = DagsterInstance.get()
+    records = instance.get_event_records(
+        EventRecordsFilter(event_type=DagsterEventType.ASSET_CHECK_EVALUATION), limit=1000)
+    gx = [r.event_log_entry.dagster_event.event_specific_data for r in records]
+    gx = [e for e in gx if e.check_name.startswith("gx_")]
+    from orchestration.quality import load_suites
+
+    assert {e.check_name for e in gx} >= {f"gx_{s.name.replace('.', '__')}"
+                                          for s in load_suites()}
+    site = gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
+    for e in gx:
+        url = e.metadata["data_docs"].value
+        assert url.startswith("http://127.0.0.1:3001/validations/")
+        assert (site / unquote(url.split("3001/", 1)[1])).exists(), url
