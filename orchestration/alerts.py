@@ -97,8 +97,11 @@ def failures_of_run(instance, run_id: str) -> list[str]:
                            f"failed ({check.severity.value}{detail})")
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             err = event.event_specific_data.error
+            # The step error wraps the asset's own exception: report the innermost cause,
+            # which is ours (file, row, column; never a person key).
             while err is not None and err.cause is not None:
                 err = err.cause
-            message = err.message.strip().splitlines()[0] if err else "failed"
+            lines = err.message.strip().splitlines() if err else []
+            message = lines[0] if lines else "failed"
             out.append(f"step {event.step_key}: {message}")
     return out

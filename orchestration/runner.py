@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from dagster import DagsterEventType, DagsterInstance
+from dagster import DagsterInstance
 
 from orchestration.config import Settings, export_to_environment
 from orchestration.contract import SNAPSHOT_TABLES
@@ -78,32 +78,17 @@ def contiguous_ranges(months: list[str]) -> list[tuple[str, str]]:
     return ranges
 
 
-def _failures(result) -> list[str]:
-    out = []
-    for event in result.all_events:
-        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
-            check = event.event_specific_data
-            if not check.passed:
-                out.append(f"check {check.check_name} on "
-                           f"{check.asset_key.to_user_string()} failed")
-        if event.event_type == DagsterEventType.STEP_FAILURE:
-            err = event.event_specific_data.error
-            # The step error wraps the asset's own exception: report the innermost cause,
-            # which is ours (file, row, column; never a person key).
-            while err is not None and err.cause is not None:
-                err = err.cause
-            out.append(f"{event.step_key}: {err.message.strip() if err else 'failed'}")
-    return out
-
-
-def _alert(instance, result) -> None:
-    """In-process runs have no sensor daemon: `gop run` alerts itself, like the sensors."""
+def _fail(summary: RunSummary, instance, result) -> RunSummary:
+    """Record a failed run's steps and checks, and alert: in-process runs have no sensor
+    daemon, so `gop run` alerts itself with the same message as the sensors."""
     from orchestration import alerts
 
     run = result.dagster_run
+    summary.success = False
+    summary.failures = alerts.failures_of_run(instance, run.run_id)
     alerts.send(alerts.Alert(f"Run failed: {run.job_name}", run.run_id, run.job_name,
-                             alerts.failures_of_run(instance, run.run_id),
-                             alerts.run_url(run.run_id)))
+                             summary.failures, alerts.run_url(run.run_id)))
+    return summary
 
 
 def run_platform(settings: Settings, first: str | None = None, last: str | None = None,
@@ -130,16 +115,11 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
             instance=instance, run_config=QUIET, raise_on_error=False,
             tags={RANGE_START: start, RANGE_END: end, "gop/trigger": "cli"})
         if not result.success:
-            summary.success = False
-            summary.failures = _failures(result)
-            _alert(instance, result)
-            return summary
+            return _fail(summary, instance, result)
     result = defs.resolve_job_def("refresh_downstream").execute_in_process(
         instance=instance, run_config=QUIET, raise_on_error=False,
         tags={"gop/trigger": "cli", "gop/run_date": date.today().isoformat()})
     if not result.success:
-        summary.success = False
-        summary.failures = _failures(result)
-        _alert(instance, result)
+        return _fail(summary, instance, result)
     summary.exports = sorted(settings.export_dir.glob("*")) if settings.export_dir.is_dir() else []
     return summary
