@@ -374,8 +374,6 @@ class _Model:
         # An admission still going on at the end of the extract has no end yet.
         end = np.where(end > self.d1, -1, end)
         keep = start >= self.d0
-        self.ep_stay = np.flatnonzero(keep[:n_ep])  # all episode stays start in range...
-        self.ep_stay_ok = keep[:n_ep]  # ...except an admission reaching back before d0
         idx = np.flatnonzero(keep)
         remap = np.full(len(person), -1)
         remap[idx] = np.arange(len(idx))
