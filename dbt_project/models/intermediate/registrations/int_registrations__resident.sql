@@ -19,7 +19,4 @@ from registrations
 inner join residence
     on
         registrations.person_key = residence.person_key
-        and registrations.registration_date >= residence.valid_from
-        -- coalesce, not "is null or": keeps DuckDB's hash join on person_key (bench/).
-        and registrations.registration_date
-        < coalesce(residence.valid_until, date '9999-12-31')
+        and {{ resident_on('registrations.registration_date') }}

@@ -75,7 +75,4 @@ from statuses
 left join residence
     on
         statuses.person_key = residence.person_key
-        and statuses.sent_date >= residence.valid_from
-        -- coalesce, not "is null or": an OR in the join condition stops DuckDB from planning
-        -- a hash join on person_key (minutes instead of a fraction of a second, bench/).
-        and statuses.sent_date < coalesce(residence.valid_until, date '9999-12-31')
+        and {{ resident_on('statuses.sent_date') }}
