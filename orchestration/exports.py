@@ -59,6 +59,17 @@ def png_markdown(png: bytes, alt: str) -> str:
     return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
 
 
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (no display on a server), imported
+    only when a chart is drawn: it is slow to import."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _figure_bytes(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
@@ -70,11 +81,7 @@ def delay_chart(con: duckdb.DuckDBPyConnection, plan_type: str) -> bytes | None:
 
     Bars of 1-4 plans are left out (hatched marker at zero) so no small count is shown.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     rows = con.execute(
         """select analysis_year, stay_type, greatest(least(delay_days, 30), -15) as d,
                   sum(plan_count) as n
@@ -117,11 +124,7 @@ def delay_chart(con: duckdb.DuckDBPyConnection, plan_type: str) -> bytes | None:
 
 def timeliness_chart(con: duckdb.DuckDBPyConnection) -> bytes | None:
     """Seed 003 Figur 9 for every year and plan type: shares of linked plans by group."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     rows = con.execute(
         """select plan_type, analysis_year, timeliness_group, plan_count
            from marts.mart_timeliness_groups where area_level = 'national'
