@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 log = logging.getLogger("gop.alerts")
+FAILURE_CLASS = "dagster._core.definitions.events.Failure"
 
 
 @dataclass
@@ -91,10 +92,7 @@ def failures_of_run(instance, run_id: str) -> list[str]:
         if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             check = event.event_specific_data
             if not check.passed:
-                rows = check.metadata.get("failing_rows")
-                detail = f", {rows.value} failing rows" if rows is not None else ""
-                out.append(f"check {check.check_name} on {check.asset_key.to_user_string()} "
-                           f"failed ({check.severity.value}{detail})")
+                out.append(_describe_check(check))
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             err = event.event_specific_data.error
             # The step error wraps the asset's own exception: report the innermost cause,
@@ -103,5 +101,38 @@ def failures_of_run(instance, run_id: str) -> list[str]:
                 err = err.cause
             lines = err.message.strip().splitlines() if err else []
             message = lines[0] if lines else "failed"
+            # Dagster prefixes the class of a raised Failure; the description is ours.
+            message = message.removeprefix(f"{FAILURE_CLASS}: ")
             out.append(f"step {event.step_key}: {message}")
     return out
+
+
+def _describe_check(check) -> str:
+    """Which check on which asset, how many rows broke which rule, where the first ones are
+    in the delivery, and the Data Docs page: the check's own metadata, which holds no
+    person key."""
+    meta = {k: getattr(v, "value", v) for k, v in check.metadata.items()}
+    parts = [check.severity.value]
+    if meta.get("failing_rows") is not None:
+        parts.append(f"{meta['failing_rows']} failing rows")
+    if meta.get("quarantined_rows"):
+        parts.append(f"{meta['quarantined_rows']} rows to quarantine")
+    text = (f"check {check.check_name} on {check.asset_key.to_user_string()} failed "
+            f"({', '.join(parts)})")
+    if meta.get("rules") and meta["rules"] != "none":
+        text += f": {meta['rules']}"
+    if meta.get("first_failing_rows"):
+        text += f"; first at {meta['first_failing_rows']}"
+    if meta.get("data_docs"):
+        text += f"; Data Docs {meta['data_docs']}"
+    return text
+
+
+def alert_for_run(instance, run, failed: bool) -> list[str]:
+    """The alert for a finished run: a failed run always; a successful run when a warn
+    check failed (rows went to quarantine, the year-on-year change). Returns the failures."""
+    failures = failures_of_run(instance, run.run_id)
+    if failed or failures:
+        title = f"{'Run failed' if failed else 'Quality warning'}: {run.job_name}"
+        send(Alert(title, run.run_id, run.job_name, failures, run_url(run.run_id)))
+    return failures

@@ -2,10 +2,12 @@
 
     gop generate --out DIR [--scale S] [--seed N] [--from YYYY-MM --to YYYY-MM]
     gop run [--landing DIR] [--warehouse FILE] [--exports DIR] [--from YYYY-MM --to YYYY-MM]
+            [--no-refresh]
 
 `gop run` materialises, in-process through Dagster, every delivery month found in the
 landing directory (or those in --from/--to), then the CPR snapshot and everything
-downstream, and writes the exports. Settings not given as flags come from GOP_LANDING_DIR,
+downstream, and writes the exports (with --no-refresh: the months only, gated; the marts
+and exports keep their last build). Settings not given as flags come from GOP_LANDING_DIR,
 GOP_WAREHOUSE_PATH, GOP_EXPORT_DIR (defaults under ./data/).
 """
 
@@ -47,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--exports", type=Path, help="export directory (GOP_EXPORT_DIR)")
     r.add_argument("--from", dest="first", type=_month, help="first delivery month to load")
     r.add_argument("--to", dest="last", type=_month, help="last delivery month to load")
+    r.add_argument("--no-refresh", dest="refresh", action="store_false",
+                   help="load and gate the months only; rebuild nothing downstream")
     return p
 
 
@@ -74,7 +78,8 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(landing_dir=args.landing, warehouse_path=args.warehouse,
                              export_dir=args.exports)
     try:
-        summary = run_platform(settings, first=args.first, last=args.last)
+        summary = run_platform(settings, first=args.first, last=args.last,
+                               refresh=args.refresh)
     except NothingToLoad as exc:
         print(f"gop run: {exc}; nothing was changed.", file=sys.stderr)
         return 1

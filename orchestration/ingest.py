@@ -11,7 +11,13 @@ What a delivery gets (data-contract.md, "What bad input gets"):
   rows of every table are deleted and the new ones inserted, so a reload or a re-delivery
   never duplicates rows, and a reader never sees half a month;
 - a table file absent from a delivered month means that month has no rows of it (the
-  contract allows absent files), so a re-delivery can also remove rows.
+  contract allows absent files), so a re-delivery can also remove rows; but a file the
+  contract does not name (a renamed file) and a month folder with no file at all are
+  errors, so that a renamed or missing transfer never reads as "no rows";
+- a row whose month column lies outside its folder's month (a date in 1899 or in the
+  future, a month delivered under another month's folder) is an error;
+- a `gate` given to `load` (the raw quality suites) sees the incoming rows before they are
+  written; when it says no, nothing is written.
 Error messages never quote a person key: they name the column and the row instead.
 """
 
@@ -19,7 +25,7 @@ import codecs
 import csv
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -75,6 +81,15 @@ class DeliveryNotFound(ValueError):
     """A requested delivery month has no folder in the landing directory."""
 
 
+class GateFailed(ValueError):
+    """The raw quality gate refused the incoming rows; nothing was written."""
+
+
+# The gate: given the connection and the relations of the incoming delivery (by table key,
+# and `after:<key>` for each table as it will be once written), True lets the write happen.
+Gate = Callable[[duckdb.DuckDBPyConnection, dict[str, str]], bool]
+
+
 @dataclass(frozen=True)
 class LoadedFile:
     table: str  # raw table key, e.g. lpr2__t_adm
@@ -100,6 +115,22 @@ def find_file(landing: Path, table: Table, month: str | None) -> Path | None:
         raise ContractError(str(table.relative_path(month, ".*")),
                             "both a CSV and a Parquet file are delivered; keep one")
     return found[0] if found else None
+
+
+def check_month_folder(landing: Path, month: str, tables: Sequence[Table]) -> None:
+    """Every file of a month folder is a file of the contract, and there is at least one."""
+    folder = landing / month
+    expected = {table.relative_path(month, s).as_posix() for table in tables for s in SUFFIXES}
+    files = sorted(p.relative_to(landing).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and not p.name.startswith("."))
+    for rel in files:
+        if rel not in expected:
+            raise ContractError(rel, "not a file of the contract (a renamed file?); a month "
+                                "folder holds lpr2/, lpr3/ and gop/ files named as in "
+                                "data-contract.md, e.g. lpr2/t_adm.csv")
+    if not any(rel in expected for rel in files):
+        raise ContractError(f"{month}/", "the delivery folder holds no extract file: an "
+                            "empty delivery is refused, so it cannot erase the month")
 
 
 def file_fingerprint(path: Path) -> str:
@@ -280,15 +311,59 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         sha256 VARCHAR, loaded_at TIMESTAMP)""")
 
 
+def _check_month(con: duckdb.DuckDBPyConnection, stage: str, rel: str, table: Table,
+                 month: str) -> None:
+    """data-contract.md: a month folder holds the rows whose month column is in that month."""
+    column = table.month_column
+    found = con.execute(
+        f'SELECT _source_row, strftime("{column}", \'%Y-%m-%d\') FROM {stage} '
+        f'WHERE strftime("{column}", \'%Y-%m\') <> ? ORDER BY _source_row LIMIT 1',
+        [month]).fetchone()
+    if found:
+        raise ContractError(rel, f"date {found[1]} is not in the delivery month {month} "
+                            "(a wrong date, or a month delivered under another month's "
+                            "folder?)", row=found[0], column=column)
+
+
+def _incoming_views(con: duckdb.DuckDBPyConnection, staged, loaded_at: datetime
+                    ) -> dict[str, str]:
+    """Temp views of what a load would write: per table its incoming rows, and the table as
+    it will be afterwards (its other months plus the incoming ones), for the gate."""
+    views: dict[str, str] = {}
+    by_table: dict[str, list] = {}
+    for table, month, info, stage in staged:
+        by_table.setdefault(table.key, []).append((table, month, info, stage))
+    for key, items in by_table.items():
+        table = items[0][0]
+        cols = ", ".join(f'"{c}"' for c in table.column_names)
+        parts = [f"SELECT {cols}, '{month}' AS _delivery_month, '{info.file}' AS _source_file, "
+                 f"_source_row, TIMESTAMP '{loaded_at}' AS _loaded_at FROM {stage}"
+                 for _, month, info, stage in items if stage is not None]
+        parts.append(f"SELECT * FROM {RAW_SCHEMA}.{key} WHERE false")
+        months = ", ".join(f"'{m}'" for _, m, _, _ in items)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _incoming_{key} AS "
+                    + " UNION ALL ".join(parts))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _after_{key} AS SELECT * FROM "
+                    f"{RAW_SCHEMA}.{key} WHERE _delivery_month NOT IN ({months}) "
+                    f"UNION ALL SELECT * FROM _incoming_{key}")
+        views[key], views[f"after:{key}"] = f"_incoming_{key}", f"_after_{key}"
+    return views
+
+
 def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
-         tables: Sequence[Table] = MONTHLY_TABLES) -> list[LoadedFile]:
-    """Replace the given months (or the snapshot, month 'snapshot') of the given tables."""
+         tables: Sequence[Table] = MONTHLY_TABLES, gate: Gate | None = None,
+         ) -> list[LoadedFile]:
+    """Replace the given months (or the snapshot, month 'snapshot') of the given tables,
+    if the gate (when given) passes the incoming rows."""
     months = list(months)
     for m in months:
         if m != SNAPSHOT and not (landing / m).is_dir():
             raise DeliveryNotFound(f"no delivery folder {m}/ in the landing directory")
+        if m != SNAPSHOT:
+            check_month_folder(landing, m, tables)
     ensure_raw_schema(con)
     staged: list[tuple[Table, str, LoadedFile, str | None]] = []
+    views: dict[str, str] = {}
     try:
         for month in months:
             for table in tables:
@@ -301,7 +376,14 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
                 rel, sha = stage_file(con, landing, path, table, stage)
                 rows = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
                 staged.append((table, month, LoadedFile(table.key, month, rel, rows, sha), stage))
+                if month != SNAPSHOT:
+                    _check_month(con, stage, rel, table, month)
         loaded_at = datetime.now().replace(microsecond=0)
+        if gate is not None:
+            views = _incoming_views(con, staged, loaded_at)
+            if not gate(con, views):
+                raise GateFailed("the raw quality gate refused the delivery; nothing was "
+                                 "written")
         con.execute("BEGIN TRANSACTION")
         try:
             for table, month, info, stage in staged:
@@ -321,16 +403,19 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
             con.execute("ROLLBACK")
             raise
     finally:
+        for name in views.values():  # the views read the stage tables: drop them first
+            con.execute(f"DROP VIEW IF EXISTS {name}")
         for *_, stage in staged:
             if stage is not None:
                 con.execute(f"DROP TABLE IF EXISTS {stage}")
     return [info for _, _, info, _ in staged]
 
 
-def load_snapshot(con: duckdb.DuckDBPyConnection, landing: Path) -> list[LoadedFile]:
+def load_snapshot(con: duckdb.DuckDBPyConnection, landing: Path, gate: Gate | None = None,
+                  ) -> list[LoadedFile]:
     """Replace the CPR address-history snapshot (data-contract.md: replaced at each delivery)."""
     for table in SNAPSHOT_TABLES:
         if find_file(landing, table, None) is None:
             raise DeliveryNotFound(
                 f"no {table.relative_path(None)} (CSV or Parquet) in the landing directory")
-    return load(con, landing, [SNAPSHOT], SNAPSHOT_TABLES)
+    return load(con, landing, [SNAPSHOT], SNAPSHOT_TABLES, gate)

@@ -7,10 +7,17 @@ GX is imported only here, when a validation runs (importing it costs seconds).
 
 A result never carries a value of a person-key column or of a column the suite marks
 `sensitive`: failing rows are described by count, and by sample values only elsewhere.
+
+Raw suites validate a delivery *before* it is written (stack-notes.md: a blocking check
+does not undo its asset's own write): their queries read `{rows}`, the incoming rows of
+their table, and `{after:TABLE}`, a table as it will be once the delivery is written.
+Failing rows of raw suites are located by delivery file and row (`_source_file`,
+`_source_row`), never by a value of a person key.
 """
 
 import csv
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,11 +26,15 @@ from typing import Any
 import yaml
 
 from orchestration.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR
-from orchestration.contract import LINEAGE_COLUMNS, TABLE_BY_KEY
+from orchestration.contract import TABLE_BY_KEY
 from orchestration.ingest import PERSON_COLUMNS
 
 BATCH_ROWS = 2_000_000  # ~0.3 s to load and ~1 s to validate per batch (stack-notes.md)
 SAMPLE_SIZE = 5
+
+
+LOCATION_COLUMNS = ["_source_file", "_source_row"]
+_AFTER = re.compile(r"\{after:(\w+)\}")
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,22 @@ class SuiteSpec:
     expectations: list[dict[str, Any]]
     sensitive: frozenset[str]
 
+    @property
+    def layer(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def table(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    def sql(self, incoming: dict[str, str] | None = None) -> str:
+        """The query with `{rows}` and `{after:TABLE}` bound to the relations of a delivery
+        being loaded (keys `TABLE` and `after:TABLE`), else to the raw tables as they are."""
+        bound = incoming or {}
+        query = self.query.replace("{rows}", bound.get(self.table, f"raw.{self.table}"))
+        return _AFTER.sub(lambda m: bound.get(f"after:{m.group(1)}", f"raw.{m.group(1)}"),
+                          query)
+
 
 @dataclass
 class ExpectationOutcome:
@@ -45,6 +72,7 @@ class ExpectationOutcome:
     unexpected_count: int = 0
     element_count: int = 0
     sample: list[str] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)  # "file row N" of failing rows
 
 
 @dataclass
@@ -58,6 +86,12 @@ class SuiteOutcome:
     @property
     def failed(self) -> list[ExpectationOutcome]:
         return [o for o in self.outcomes if not o.success]
+
+    @property
+    def quarantined(self) -> list[ExpectationOutcome]:
+        """Row rules that held within their `mostly` but not on every row: those rows go to
+        quarantine (data-contract.md, "What bad input gets") and the gate warns."""
+        return [o for o in self.outcomes if o.success and o.unexpected_count]
 
 
 def quarantine_threshold() -> float:
@@ -112,10 +146,8 @@ def load_suites(root: Path = EXPECTATIONS_DIR) -> list[SuiteSpec]:
             kwargs = {k: _resolve(v, values) for k, v in e["kwargs"].items()}
             expectations.append({"type": e["type"], "kwargs": kwargs, "meta": e.get("meta", {})})
         relation = f"{layer}.{table}"
-        query = raw.get("query") or f"select * from {relation}"
-        if layer == "raw" and not raw.get("query"):
-            lineage = ", ".join(c for c, _ in LINEAGE_COLUMNS)
-            query = f"select * exclude ({lineage}) from {relation}"
+        default = "select * from {rows}" if layer == "raw" else f"select * from {relation}"
+        query = raw.get("query") or default
         specs.append(SuiteSpec(
             name=relation, asset_key=tuple(raw["asset"]), query=" ".join(query.split()),
             severity=raw.get("severity", "error"), expectations=expectations,
@@ -135,8 +167,10 @@ def _gx_suite(gx, spec: SuiteSpec):
         for i, e in enumerate(spec.expectations)])
 
 
-def validate(con, spec: SuiteSpec, docs_dir: Path | None = None) -> SuiteOutcome:
-    """Validate a suite on DuckDB through GX's pandas datasource, in batches."""
+def validate(con, spec: SuiteSpec, docs_dir: Path | None = None,
+             incoming: dict[str, str] | None = None) -> SuiteOutcome:
+    """Validate a suite on DuckDB through GX's pandas datasource, in batches; a raw suite
+    on a delivery's `incoming` rows when given (see the module's docstring)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
@@ -156,19 +190,21 @@ def validate(con, spec: SuiteSpec, docs_dir: Path | None = None) -> SuiteOutcome
     validation = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=spec.name, data=batch_def, suite=suite))
     actions = [gx.checkpoint.UpdateDataDocsAction(name="docs")] if docs_dir else []
+    query = spec.sql(incoming)
+    empty = con.execute(f"select * from ({query}) limit 0").df()
+    result_format = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+    if set(LOCATION_COLUMNS) <= set(empty.columns):
+        result_format["unexpected_index_column_names"] = LOCATION_COLUMNS
     checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
         name=spec.name, validation_definitions=[validation], actions=actions,
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}))
+        result_format=result_format))
 
     outcomes = [ExpectationOutcome(e["type"], e["kwargs"].get("column")
                                    or e["kwargs"].get("column_A", ""),
                                    e["meta"].get("rule", ""), True) for e in spec.expectations]
     rows = 0
-    reader = con.execute(spec.query).fetch_record_batch(BATCH_ROWS)
-    batches = list(_batches(reader))
-    for frame in batches or [None]:
-        if frame is None:  # an empty table still has its columns checked
-            frame = con.execute(f"select * from ({spec.query}) limit 0").df()
+    reader = con.execute(query).to_arrow_reader(BATCH_ROWS)
+    for frame in _batches(reader, empty):  # an empty table still has its columns checked
         rows += len(frame)
         result = checkpoint.run(batch_parameters={"dataframe": frame})
         (run_result,) = result.run_results.values()
@@ -197,10 +233,14 @@ def _docs_page(context, result, docs_dir: Path) -> str | None:
     return base.rstrip("/") + page.removeprefix(root) if page.startswith(root) else page
 
 
-def _batches(reader):
+def _batches(reader, empty):
+    seen = False
     for batch in reader:
         if batch.num_rows:
+            seen = True
             yield batch.to_pandas()
+    if not seen:
+        yield empty
 
 
 def _merge(outcome: ExpectationOutcome, er, sensitive: frozenset[str]) -> None:
@@ -212,3 +252,7 @@ def _merge(outcome: ExpectationOutcome, er, sensitive: frozenset[str]) -> None:
         for v in res.get("partial_unexpected_list") or []:
             if len(outcome.sample) < SAMPLE_SIZE:
                 outcome.sample.append(str(v)[:40])
+    for row in res.get("partial_unexpected_index_list") or []:
+        # Only the location columns are read: the row dict also holds the tested value.
+        if isinstance(row, dict) and len(outcome.locations) < SAMPLE_SIZE:
+            outcome.locations.append(f"{row['_source_file']} row {int(row['_source_row'])}")

@@ -7,6 +7,10 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource
 
+# Every asset and check that writes the warehouse runs in this pool, whose limit is 1:
+# DuckDB has one writer (shared/stack-notes.md).
+DUCKDB_POOL = "duckdb"
+
 
 class Warehouse(ConfigurableResource):
     """The DuckDB file. One writer at a time: every asset that writes it runs in the

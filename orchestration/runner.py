@@ -41,12 +41,16 @@ class RunSummary:
     months: list[str]
     export_dir: Path
     failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     exports: list[Path] = field(default_factory=list)
 
     def describe(self) -> str:
         lines = [f"loaded {len(self.months)} delivery months"
                  + (f" ({self.months[0]} .. {self.months[-1]})" if self.months else "")]
-        if self.success:
+        if self.warnings:
+            lines.append("WARNINGS (alert sent):")
+            lines += [f"  {w}" for w in self.warnings]
+        if self.success and self.exports:
             lines.append(f"exports in {self.export_dir}:")
             lines += [f"  {p.name}" for p in self.exports]
         else:
@@ -83,16 +87,20 @@ def _fail(summary: RunSummary, instance, result) -> RunSummary:
     daemon, so `gop run` alerts itself with the same message as the sensors."""
     from orchestration import alerts
 
-    run = result.dagster_run
     summary.success = False
-    summary.failures = alerts.failures_of_run(instance, run.run_id)
-    alerts.send(alerts.Alert(f"Run failed: {run.job_name}", run.run_id, run.job_name,
-                             summary.failures, alerts.run_url(run.run_id)))
+    summary.failures = alerts.alert_for_run(instance, result.dagster_run, failed=True)
     return summary
 
 
+def _warn(summary: RunSummary, instance, result) -> None:
+    """A successful run whose warn checks failed alerts too, as the sensor would."""
+    from orchestration import alerts
+
+    summary.warnings += alerts.alert_for_run(instance, result.dagster_run, failed=False)
+
+
 def run_platform(settings: Settings, first: str | None = None, last: str | None = None,
-                 ) -> RunSummary:
+                 refresh: bool = True) -> RunSummary:
     from orchestration.definitions import build_definitions
 
     landing = settings.landing_dir
@@ -116,10 +124,14 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
             tags={RANGE_START: start, RANGE_END: end, "gop/trigger": "cli"})
         if not result.success:
             return _fail(summary, instance, result)
+        _warn(summary, instance, result)
+    if not refresh:
+        return summary
     result = defs.resolve_job_def("refresh_downstream").execute_in_process(
         instance=instance, run_config=QUIET, raise_on_error=False,
         tags={"gop/trigger": "cli", "gop/run_date": date.today().isoformat()})
     if not result.success:
         return _fail(summary, instance, result)
+    _warn(summary, instance, result)
     summary.exports = sorted(settings.export_dir.glob("*")) if settings.export_dir.is_dir() else []
     return summary

@@ -15,18 +15,12 @@ from orchestration import alerts
 @run_failure_sensor(name="alert_on_run_failure", description="Alert when a run fails, "
                     "e.g. a blocking quality gate or a broken delivery file.")
 def alert_on_run_failure(context: RunFailureSensorContext):
-    run = context.dagster_run
-    failures = alerts.failures_of_run(context.instance, run.run_id)
-    alerts.send(alerts.Alert(f"Run failed: {run.job_name}", run.run_id, run.job_name,
-                             failures, alerts.run_url(run.run_id)))
+    alerts.alert_for_run(context.instance, context.dagster_run, failed=True)
 
 
 @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, name="alert_on_failed_warn_checks",
-                   description="Alert when a run succeeded but a non-blocking (warn) check "
-                               "failed, e.g. the year-on-year change on table 1.")
+                   description="Alert when a run succeeded but a warn check failed: rows of "
+                               "a delivery went to quarantine, or the year-on-year change "
+                               "on table 1.")
 def alert_on_failed_warn_checks(context: RunStatusSensorContext):
-    run = context.dagster_run
-    failures = alerts.failures_of_run(context.instance, run.run_id)
-    if failures:
-        alerts.send(alerts.Alert(f"Quality warning: {run.job_name}", run.run_id,
-                                 run.job_name, failures, alerts.run_url(run.run_id)))
+    alerts.alert_for_run(context.instance, context.dagster_run, failed=False)

@@ -14,9 +14,9 @@ from typing import Any
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.assets.raw import DUCKDB_POOL, OWNERS
+from orchestration.assets.raw import OWNERS
 from orchestration.config import DBT_PROJECT_DIR
-from orchestration.resources import Warehouse
+from orchestration.resources import DUCKDB_POOL, Warehouse
 
 LAYER_OWNERS = {
     "staging": OWNERS,

@@ -6,8 +6,7 @@ They read the warehouse read-only and replace their files atomically.
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration import exports
-from orchestration.assets.raw import DUCKDB_POOL
-from orchestration.resources import Exports, Warehouse
+from orchestration.resources import DUCKDB_POOL, Exports, Warehouse
 
 EXPORT_GROUP = "exports"
 OWNERS = ["team:analytics"]

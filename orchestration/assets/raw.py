@@ -3,9 +3,18 @@
 The monthly tables are one multi-asset, so that a delivery month loads atomically across its
 tables (data-contract.md: "nothing of that month is half-loaded"); a backfill of a range of
 months arrives as one run (single-run backfill policy) and loads in one transaction.
+
+The raw Great Expectations suites are checks of these assets, evaluated inside the asset on
+the incoming rows *before* they are written (shared/stack-notes.md: a blocking check does
+not undo its asset's own write). A suite that fails refuses the whole delivery, so the
+previous good rows stay; a row rule broken by fewer rows than the quarantine threshold lets
+the delivery in and fails the check as a warning, naming the rows that go to quarantine.
 """
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
@@ -19,13 +28,13 @@ from dagster import (
     multi_asset,
 )
 
-from orchestration import ingest
+from orchestration import ingest, quality
+from orchestration.assets.checks import check_metadata
 from orchestration.contract import DUCKDB_TYPE, LINEAGE_COLUMNS, MONTHLY_TABLES, SNAPSHOT_TABLES
 from orchestration.contract import Table as ContractTable
 from orchestration.partitions import delivery_months
-from orchestration.resources import Landing, Warehouse
+from orchestration.resources import DUCKDB_POOL, DataDocs, Landing, Warehouse
 
-DUCKDB_POOL = "duckdb"  # one writer at a time (shared/stack-notes.md)
 RAW_GROUP = "raw"
 OWNERS = ["team:data-engineering"]
 
@@ -77,12 +86,51 @@ def _results(con, loaded: list[ingest.LoadedFile], tables) -> list[MaterializeRe
     return results
 
 
+def raw_suites(tables) -> list[quality.SuiteSpec]:
+    keys = {t.key for t in tables}
+    return [s for s in quality.load_suites() if s.layer == "raw" and s.table in keys]
+
+
+def check_name(spec: quality.SuiteSpec) -> str:
+    return f"gx_{spec.name.replace('.', '__')}"
+
+
+def _check_specs(tables) -> list[AssetCheckSpec]:
+    return [AssetCheckSpec(
+        name=check_name(s), asset=AssetKey(list(s.asset_key)), blocking=True,
+        description=f"Great Expectations suite `{s.name}` "
+                    f"(expectations/raw/{s.table}.yml) on each delivery before it is written.")
+        for s in raw_suites(tables)]
+
+
+def _check_result(spec: quality.SuiteSpec, outcome: quality.SuiteOutcome) -> AssetCheckResult:
+    if not outcome.success:
+        passed, severity = False, AssetCheckSeverity.ERROR
+    elif outcome.quarantined:
+        passed, severity = False, AssetCheckSeverity.WARN
+    else:
+        passed, severity = True, AssetCheckSeverity.ERROR
+    return AssetCheckResult(asset_key=AssetKey(list(spec.asset_key)), check_name=check_name(spec),
+                            passed=passed, severity=severity, metadata=check_metadata(outcome))
+
+
 def _load(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing,
-          months: list[str], tables) -> list[MaterializeResult]:
+          data_docs: DataDocs, months: list[str], tables):
+    """Load the months, gated by the raw suites; yields the check results, then the
+    materialisations, or raises Failure with nothing written."""
+    suites = raw_suites(tables)
+    outcomes: list[tuple[quality.SuiteSpec, quality.SuiteOutcome]] = []
+
+    def gate(con, incoming: dict[str, str]) -> bool:
+        for spec in suites:
+            outcomes.append((spec, quality.validate(con, spec, docs_dir=data_docs.root,
+                                                    incoming=incoming)))
+        return all(o.success for _, o in outcomes)
+
     try:
         with warehouse.connect() as con:
-            loaded = ingest.load(con, landing.root, months, tables)
-            return _results(con, loaded, tables)
+            loaded = ingest.load(con, landing.root, months, tables, gate=gate)
+            results = _results(con, loaded, tables)
     except ingest.ContractError as exc:
         # The message names file, row and column; no value of a person key is in it.
         raise Failure(description=str(exc), metadata={
@@ -90,6 +138,13 @@ def _load(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing
             "column": exc.column or "", "problem": exc.problem}) from None
     except ingest.DeliveryNotFound as exc:
         raise Failure(description=str(exc)) from None
+    except ingest.GateFailed as exc:
+        yield from (_check_result(spec, o) for spec, o in outcomes)
+        failed = [f"{spec.name}: {', '.join(f.rule for f in o.failed)}"
+                  for spec, o in outcomes if not o.success]
+        raise Failure(description=f"{exc}: {'; '.join(failed)}") from None
+    yield from (_check_result(spec, o) for spec, o in outcomes)
+    yield from results
 
 
 @multi_asset(
@@ -99,13 +154,14 @@ def _load(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing
     backfill_policy=BackfillPolicy.single_run(),
     pool=DUCKDB_POOL,
     can_subset=False,
+    check_specs=_check_specs(MONTHLY_TABLES),
 )
 def raw_monthly_deliveries(context: AssetExecutionContext, warehouse: Warehouse,
-                           landing: Landing):
+                           landing: Landing, data_docs: DataDocs):
     """Replace the delivery months of this run (one, or a backfill range) in every table."""
     months = list(context.partition_keys)
     context.log.info(f"loading delivery months {months[0]} .. {months[-1]} ({len(months)})")
-    yield from _load(context, warehouse, landing, months, MONTHLY_TABLES)
+    yield from _load(context, warehouse, landing, data_docs, months, MONTHLY_TABLES)
 
 
 (_ADDRESS,) = SNAPSHOT_TABLES
@@ -120,10 +176,11 @@ def raw_monthly_deliveries(context: AssetExecutionContext, warehouse: Warehouse,
     tags={"layer": "raw", "register": _ADDRESS.register},
     metadata=dict(_spec(_ADDRESS).metadata),
     pool=DUCKDB_POOL,
+    check_specs=_check_specs(SNAPSHOT_TABLES),
 )
-def cpr_t_adresse(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing):
+def cpr_t_adresse(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing,
+                  data_docs: DataDocs):
     """Replace the CPR address-history snapshot."""
     if ingest.find_file(landing.root, _ADDRESS, None) is None:
         raise Failure(description=f"no {_ADDRESS.relative_path(None)} in the landing directory")
-    (result,) = _load(context, warehouse, landing, [ingest.SNAPSHOT], SNAPSHOT_TABLES)
-    return result
+    yield from _load(context, warehouse, landing, data_docs, [ingest.SNAPSHOT], SNAPSHOT_TABLES)

@@ -3,8 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration import disclosure, publication
-from orchestration.assets.raw import DUCKDB_POOL
-from orchestration.resources import Exports, Warehouse
+from orchestration.resources import DUCKDB_POOL, Exports, Warehouse
 
 CSV_NAME = "table1_persons_by_municipality.csv"
 XLSX_NAME = "table1_persons_by_municipality.xlsx"
