@@ -11,6 +11,7 @@ from orchestration.assets.dbt import build_dbt_assets, dbt_executable, dbt_proje
 from orchestration.assets.exports import linkage_charts, plans_linked_csv
 from orchestration.assets.raw import cpr_t_adresse, raw_monthly_deliveries
 from orchestration.assets.table1 import table1_persons_by_municipality
+from orchestration.automation import monthly_refresh, new_deliveries, refresh_after_ingest
 from orchestration.config import Settings, load_settings
 from orchestration.jobs import ingest_deliveries_job, refresh_job
 from orchestration.resources import DataDocs, Exports, Landing, Warehouse
@@ -25,7 +26,9 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
                 plans_linked_csv, linkage_charts, table1_persons_by_municipality],
         asset_checks=build_gx_checks(),
         jobs=[ingest_deliveries_job, refresh_job],
-        sensors=[alert_on_run_failure, alert_on_failed_warn_checks],
+        schedules=[monthly_refresh],
+        sensors=[new_deliveries, refresh_after_ingest, alert_on_run_failure,
+                 alert_on_failed_warn_checks],
         resources={
             "warehouse": Warehouse(path=str(settings.warehouse_path)),
             "landing": Landing(path=str(settings.landing_dir)),

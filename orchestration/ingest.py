@@ -141,6 +141,54 @@ def file_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+def month_fingerprint(landing: Path, month: str, known: dict[str, list] | None = None,
+                      ) -> tuple[str, dict[str, list]]:
+    """The content fingerprint of a month folder: SHA-256 over its contract files' paths and
+    SHA-256s, comparable with `loaded_fingerprints`. `known` caches each file's hash by
+    (size, mtime): a file is read again only when those change, and a touched file whose
+    content did not change keeps its fingerprint. Returns the fingerprint and the cache."""
+    known = known or {}
+    files: dict[str, list] = {}
+    for table in MONTHLY_TABLES:
+        path = find_file(landing, table, month)
+        if path is None:
+            continue
+        rel, stat = path.relative_to(landing).as_posix(), path.stat()
+        cached = known.get(rel)
+        if cached and cached[:2] == [stat.st_size, stat.st_mtime_ns]:
+            files[rel] = cached
+        else:
+            files[rel] = [stat.st_size, stat.st_mtime_ns, file_fingerprint(path)]
+    return _fingerprint((rel, f[2]) for rel, f in files.items()), files
+
+
+def fingerprint_of(parts: Iterable[str]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(f"{part}\n".encode())
+    return digest.hexdigest()
+
+
+def _fingerprint(files: Iterable[tuple[str, str]]) -> str:
+    return fingerprint_of(f"{rel}\t{sha}" for rel, sha in sorted(files))
+
+
+def loaded_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The fingerprint of each month as it was loaded (raw._deliveries)."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                         "? AND table_name = '_deliveries'", [RAW_SCHEMA]).fetchone()[0]
+    if not exists:
+        return {}
+    by_month: dict[str, list[tuple[str, str]]] = {}
+    for month, rel, sha in con.execute(
+            f"SELECT delivery_month, source_file, sha256 FROM {DELIVERIES_TABLE} "
+            f"WHERE delivery_month <> '{SNAPSHOT}'").fetchall():
+        files = by_month.setdefault(month, [])
+        if rel is not None:
+            files.append((rel, sha))
+    return {m: _fingerprint(files) for m, files in by_month.items()}
+
+
 # --- reading and checking one file ---------------------------------------------------------
 def _check_header(names: Sequence[str], table: Table, rel: str) -> None:
     expected = table.column_names

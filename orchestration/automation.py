@@ -1,0 +1,117 @@
+"""How runs start without a person (issue #6): on arrival, on a schedule, and in a chain.
+
+- `new_deliveries` (sensor): notices a new or re-delivered month folder in the landing
+  directory by its *content* fingerprint (SHA-256 of its files, compared with what
+  `raw._deliveries` says was loaded), and requests one ingestion run for each contiguous
+  range of such months. The run key is the months plus their fingerprint, so Dagster starts
+  that run once, however many ticks see it; a touched file with the same content is no
+  change. File hashes are cached in the cursor by (size, mtime).
+- `monthly_refresh` (schedule): on the 5th of each month at 06:00 Copenhagen time, loads the
+  newest delivery month again (a no-op replace when nothing changed) and so refreshes
+  everything downstream.
+- `refresh_after_ingest` (sensor): when an ingestion run succeeds (from either of the above,
+  a UI backfill, or a manual launch), requests `refresh_downstream`, which rebuilds the
+  snapshot, every dbt model, the gates and the exports from all loaded months; the published
+  table needs whole years, so nothing is built from one month alone. One refresh waits at a
+  time: a new request is skipped while one is queued.
+
+All start stopped, as Dagster's default: a deployment turns them on in the UI.
+"""
+
+import json
+
+import duckdb
+from dagster import (
+    DagsterRunStatus,
+    RunRequest,
+    RunsFilter,
+    RunStatusSensorContext,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    SkipReason,
+    run_status_sensor,
+    schedule,
+    sensor,
+)
+
+from orchestration import ingest
+from orchestration.jobs import ingest_deliveries_job, refresh_job
+from orchestration.resources import Landing, Warehouse
+from orchestration.runner import RANGE_END, RANGE_START, contiguous_ranges
+
+
+def _loaded(warehouse: Warehouse) -> dict[str, str] | None:
+    """Month -> fingerprint as loaded; None while another process writes the warehouse."""
+    try:
+        with warehouse.connect(read_only=True) as con:
+            return ingest.loaded_fingerprints(con)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            return None
+        if "No such file" in str(exc) or "does not exist" in str(exc):
+            return {}
+        raise
+
+
+def _request(first: str, last: str, key: str | None, trigger: str) -> RunRequest:
+    tags = {"gop/trigger": trigger}
+    if first == last:
+        return RunRequest(run_key=key, partition_key=first, tags=tags)
+    return RunRequest(run_key=key, tags={**tags, RANGE_START: first, RANGE_END: last})
+
+
+@sensor(job=ingest_deliveries_job, minimum_interval_seconds=60,
+        description="Start an ingestion run when a month folder is new or re-delivered "
+                    "(by content fingerprint), once per content.")
+def new_deliveries(context: SensorEvaluationContext, landing: Landing, warehouse: Warehouse):
+    from pathlib import Path
+
+    if not Path(landing.path).exists():
+        return SkipReason(f"no landing directory {landing.path}")
+    loaded = _loaded(warehouse)
+    if loaded is None:
+        return SkipReason("the warehouse is being written; looking again next tick")
+    cache = json.loads(context.cursor) if context.cursor else {}
+    seen: dict[str, list] = {}
+    changed: dict[str, str] = {}
+    for month in ingest.delivery_months(landing.root):
+        fingerprint, files = ingest.month_fingerprint(landing.root, month, cache)
+        seen.update(files)
+        if files and fingerprint != loaded.get(month):
+            changed[month] = fingerprint
+    context.update_cursor(json.dumps(seen, sort_keys=True))
+    if not changed:
+        return SkipReason("every month folder is loaded as it is")
+    requests = []
+    for first, last in contiguous_ranges(list(changed)):
+        months = [m for m in changed if first <= m <= last]
+        digest = ingest.fingerprint_of(changed[m] for m in months)[:16]
+        requests.append(_request(first, last, f"{first}..{last}:{digest}", "new_delivery"))
+    return requests
+
+
+@schedule(job=ingest_deliveries_job, cron_schedule="0 6 5 * *",
+          execution_timezone="Europe/Copenhagen",
+          description="Monthly refresh: load the newest delivery month, then (through "
+                      "refresh_after_ingest) everything downstream.")
+def monthly_refresh(context: ScheduleEvaluationContext, landing: Landing):
+    months = ingest.delivery_months(landing.root)
+    if not months:
+        return SkipReason(f"no delivery month folder in {landing.path}")
+    # One run per tick already; no run key, so a manual re-run of the tick also starts one.
+    return _request(months[-1], months[-1], None, "schedule")
+
+
+@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_deliveries_job],
+                   request_job=refresh_job, name="refresh_after_ingest",
+                   description="After a successful ingestion run, rebuild everything "
+                               "downstream from all loaded months.")
+def refresh_after_ingest(context: RunStatusSensorContext):
+    waiting = context.instance.get_runs(RunsFilter(
+        job_name=refresh_job.name,
+        statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED]), limit=1)
+    if waiting:
+        return SkipReason(f"refresh run {waiting[0].run_id} is already waiting")
+    return RunRequest(run_key=f"after:{context.dagster_run.run_id}",
+                      tags={"gop/trigger": "after_ingest",
+                            "gop/after_run": context.dagster_run.run_id})
