@@ -11,7 +11,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext
+from dagster import (
+    AssetExecutionContext,
+    AssetMaterialization,
+    Output,
+    TableColumn,
+    TableSchema,
+)
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.assets.raw import OWNERS
@@ -58,6 +64,40 @@ class LayeredTranslator(DagsterDbtTranslator):
         return {**super().get_tags(dbt_resource_props), "layer": self.layer(dbt_resource_props)}
 
 
+def with_table_metadata(events, manifest: Mapping[str, Any], warehouse: Warehouse):
+    """Add the column schema (with the dbt YAML's column descriptions) and the row count of
+    its relation to each model's and seed's materialisation. Counts are of rows, never a
+    value; a view's count runs its query."""
+    nodes = manifest["nodes"]
+    with warehouse.connect(read_only=True) as con:
+        for event in events:
+            if isinstance(event, Output | AssetMaterialization):
+                uid = event.metadata.get("unique_id")
+                node = nodes.get(getattr(uid, "value", uid))
+                if node and node["resource_type"] in ("model", "seed"):
+                    event = event.with_metadata({**event.metadata,
+                                                 **_table_metadata(con, node)})
+            yield event
+
+
+def _table_metadata(con, node: Mapping[str, Any]) -> dict[str, Any]:
+    schema, name = node["schema"], node.get("alias") or node["name"]
+    described = {c: v.get("description") or None for c, v in node.get("columns", {}).items()}
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, name]).fetchall()
+    if not columns:  # not built in this run (a failed test upstream skipped it)
+        return {}
+    rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+    return {
+        "dagster/column_schema": TableSchema(columns=[
+            TableColumn(c, t, description=described.get(c)) for c, t in columns]),
+        "dagster/row_count": rows,
+        "dagster/table_name": f"warehouse.{schema}.{name}",
+    }
+
+
 def build_dbt_assets(project: DbtProject):
     if not project.manifest_path.exists():
         raise FileNotFoundError(
@@ -77,7 +117,10 @@ def build_dbt_assets(project: DbtProject):
         os.environ["GOP_WAREHOUSE_PATH"] = warehouse.path
         invocation = dbt.cli(["build"], context=context)
         try:
-            yield from invocation.stream()
+            # dbt holds DuckDB's one write lock until it exits, so the events wait for it:
+            # then each materialisation gets its table's schema and row count (issue #6).
+            events = list(invocation.stream())
+            yield from with_table_metadata(events, invocation.manifest, warehouse)
         finally:
             # If the step ends early (an error while reading dbt's events, a cancelled run),
             # dbt must not live on as an orphan holding DuckDB's single write lock.

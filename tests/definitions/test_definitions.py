@@ -131,3 +131,37 @@ def test_every_gx_suite_is_a_blocking_check_on_a_real_asset(defs):
 def test_alert_sensors_are_defined(defs):
     names = {s.name for s in defs.sensors}
     assert {"alert_on_run_failure", "alert_on_failed_warn_checks"} <= names
+
+
+def test_every_dbt_model_says_its_grain_first_and_where_its_rule_comes_from(defs):
+    """Issue #6: a steward reads the grain first, then which part of the method it is."""
+    graph = defs.resolve_asset_graph()
+    sources = ("method.md", "seed 00", "data-contract.md", "issue #")
+    missing_grain, missing_source = [], []
+    for key in graph.get_all_asset_keys():
+        layer = key.path[0]
+        if layer not in ("staging", "intermediate", "marts"):
+            continue
+        description = graph.get(key).description or ""
+        if not description.startswith("Grain:"):
+            missing_grain.append(key.to_user_string())
+        if layer != "staging" and not any(s in description for s in sources):
+            missing_source.append(key.to_user_string())
+    assert not missing_grain and not missing_source, (missing_grain, missing_source)
+
+
+def test_every_asset_has_an_owner_a_layer_group_and_a_description(defs):
+    graph = defs.resolve_asset_graph()
+    groups = {"raw", "staging", "intermediate", "marts", "exports", "reference"}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_external:
+            continue
+        assert node.group_name in groups, key
+        assert node.owners, key
+        assert node.description, key
+
+
+def test_runs_start_on_arrival_on_a_schedule_and_after_ingestion(defs):
+    assert {s.name for s in defs.schedules} == {"monthly_refresh"}
+    assert {"new_deliveries", "refresh_after_ingest"} <= {s.name for s in defs.sensors}
