@@ -22,6 +22,10 @@ os.environ.setdefault("GOP_QUARANTINE_THRESHOLD", "0.05")
 E2E_MONTHS = ("2016-03", "2019-04")
 E2E_SCALE = 0.003
 E2E_SEED = 7
+# The small run: five months at 1 % of national volume, LPR2 and G-GOP only; the bad-input
+# cases start from copies of it, and the browser test shows it in the UI.
+SMALL_MONTHS = ("2017-11", "2018-03")
+SMALL_SCALE, SMALL_SEED = 0.01, 11
 
 
 def dbt_bin() -> str:
@@ -62,3 +66,24 @@ def settings(tmp_path, monkeypatch):
                      ("GOP_GX_DIR", "gx")):
         monkeypatch.setenv(var, str(tmp_path / sub))
     return load_settings()
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory) -> Path:
+    """One good `gop run` of the small extract; tests copy it before they change anything."""
+    from orchestration.cli import main
+
+    root = tmp_path_factory.mktemp("small_run")
+    write_extract(root / "landing", scale=SMALL_SCALE, seed=SMALL_SEED,
+                  first_month=SMALL_MONTHS[0], last_month=SMALL_MONTHS[1])
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+    for var in ("GOP_ALERT_WEBHOOK_URL", "GOP_ALERT_SMTP_HOST", "GOP_ALERT_EMAIL_TO"):
+        mp.delenv(var, raising=False)
+    try:
+        code = main(["run", "--landing", str(root / "landing"), "--warehouse",
+                     str(root / "w.duckdb"), "--exports", str(root / "exports")])
+    finally:
+        mp.undo()
+    assert code == 0
+    return root

@@ -27,13 +27,12 @@ import duckdb
 import pytest
 
 from orchestration.cli import main
-from synthetic.writer import write_extract
+from tests.conftest import SMALL_MONTHS
 from tests.servers import Smtp, Webhook
 
 pytestmark = pytest.mark.e2e
 
-FIRST, LAST = "2017-11", "2018-03"
-SCALE, SEED = 0.01, 11
+FIRST, LAST = SMALL_MONTHS
 # At this small scale a month holds only ~200-400 procedure rows, so one bad row plus the
 # generator's own few would pass the default 0.1 %: 5 % keeps them a quarantine, and the
 # case "beyond the threshold" corrupts a quarter of a month.
@@ -111,32 +110,21 @@ class World:
         self.smtp.close()
 
 
-def _environment(mp: pytest.MonkeyPatch, root: Path, world: World | None = None) -> None:
+def _environment(mp: pytest.MonkeyPatch, root: Path, world: World) -> None:
     mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
     mp.setenv("GOP_QUARANTINE_THRESHOLD", THRESHOLD)
     for var in ("GOP_ALERT_WEBHOOK_URL", "GOP_ALERT_SMTP_HOST", "GOP_ALERT_EMAIL_TO"):
         mp.delenv(var, raising=False)
-    if world is not None:
-        mp.setenv("GOP_ALERT_WEBHOOK_URL", world.webhook.url)
-        mp.setenv("GOP_ALERT_SMTP_HOST", "127.0.0.1")
-        mp.setenv("GOP_ALERT_SMTP_PORT", str(world.smtp.port))
-        mp.setenv("GOP_ALERT_EMAIL_TO", "steward@example.org")
+    mp.setenv("GOP_ALERT_WEBHOOK_URL", world.webhook.url)
+    mp.setenv("GOP_ALERT_SMTP_HOST", "127.0.0.1")
+    mp.setenv("GOP_ALERT_SMTP_PORT", str(world.smtp.port))
+    mp.setenv("GOP_ALERT_EMAIL_TO", "steward@example.org")
 
 
 @pytest.fixture(scope="module")
-def good_run(tmp_path_factory) -> Path:
-    """One good run of a five-month extract: the state every case starts from."""
-    root = tmp_path_factory.mktemp("bad_input_good")
-    write_extract(root / "landing", scale=SCALE, seed=SEED, first_month=FIRST, last_month=LAST)
-    mp = pytest.MonkeyPatch()
-    _environment(mp, root)
-    try:
-        code = main(["run", "--landing", str(root / "landing"), "--warehouse",
-                     str(root / "w.duckdb"), "--exports", str(root / "exports")])
-    finally:
-        mp.undo()
-    assert code == 0
-    return root
+def good_run(small_run) -> Path:
+    """One good run of a five-month extract (conftest): the state every case starts from."""
+    return small_run
 
 
 def _world(good_run: Path, root: Path, mp: pytest.MonkeyPatch) -> World:
