@@ -15,7 +15,9 @@
   table needs whole years, so nothing is built from one month alone. One refresh waits at a
   time: a new request is skipped while one is queued.
 
-All start stopped, as Dagster's default: a deployment turns them on in the UI.
+The two sensors run as soon as a daemon does (`make ui` starts one): a delivery dropped into
+the landing directory loads without anyone pressing a button. The schedule starts stopped,
+as Dagster's default; a deployment turns it on in the UI (Automation).
 """
 
 import json
@@ -23,6 +25,7 @@ import json
 import duckdb
 from dagster import (
     DagsterRunStatus,
+    DefaultSensorStatus,
     RunRequest,
     RunsFilter,
     RunStatusSensorContext,
@@ -61,6 +64,7 @@ def _request(first: str, last: str, key: str | None, trigger: str) -> RunRequest
 
 
 @sensor(job=ingest_deliveries_job, minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING,
         description="Start an ingestion run when a month folder is new or re-delivered "
                     "(by content fingerprint), once per content.")
 def new_deliveries(context: SensorEvaluationContext, landing: Landing, warehouse: Warehouse):
@@ -104,6 +108,7 @@ def monthly_refresh(context: ScheduleEvaluationContext, landing: Landing):
 
 @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_deliveries_job],
                    request_job=refresh_job, name="refresh_after_ingest",
+                   default_status=DefaultSensorStatus.RUNNING,
                    description="After a successful ingestion run, rebuild everything "
                                "downstream from all loaded months.")
 def refresh_after_ingest(context: RunStatusSensorContext):

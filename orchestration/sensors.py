@@ -3,6 +3,7 @@ sensors keep a cursor, so an alert goes out once per failure, not once per tick.
 
 from dagster import (
     DagsterRunStatus,
+    DefaultSensorStatus,
     RunFailureSensorContext,
     RunStatusSensorContext,
     run_failure_sensor,
@@ -12,13 +13,15 @@ from dagster import (
 from orchestration import alerts
 
 
-@run_failure_sensor(name="alert_on_run_failure", description="Alert when a run fails, "
-                    "e.g. a blocking quality gate or a broken delivery file.")
+@run_failure_sensor(name="alert_on_run_failure", default_status=DefaultSensorStatus.RUNNING,
+                    description="Alert when a run fails, e.g. a blocking quality gate or a "
+                                "broken delivery file.")
 def alert_on_run_failure(context: RunFailureSensorContext):
     alerts.alert_for_run(context.instance, context.dagster_run, failed=True)
 
 
 @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, name="alert_on_failed_warn_checks",
+                   default_status=DefaultSensorStatus.RUNNING,
                    description="Alert when a run succeeded but a warn check failed: rows of "
                                "a delivery went to quarantine, or the year-on-year change "
                                "on table 1.")
