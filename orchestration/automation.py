@@ -72,6 +72,12 @@ def new_deliveries(context: SensorEvaluationContext, landing: Landing, warehouse
 
     if not Path(landing.path).exists():
         return SkipReason(f"no landing directory {landing.path}")
+    # Even a reader's lock would stop a run's writer from opening DuckDB: read the
+    # warehouse only while no run is under way (every writer is a run).
+    busy = context.instance.get_runs(RunsFilter(statuses=[
+        DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]), limit=1)
+    if busy:
+        return SkipReason(f"run {busy[0].run_id} is under way; looking again next tick")
     loaded = _loaded(warehouse)
     if loaded is None:
         return SkipReason("the warehouse is being written; looking again next tick")

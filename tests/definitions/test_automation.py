@@ -45,8 +45,9 @@ def world(delivered, tmp_path):
             "warehouse": Warehouse(path=str(tmp_path / "w.duckdb"))}
 
 
-def evaluate(world, cursor=None):
-    context = build_sensor_context(cursor=cursor, resources=world)
+def evaluate(world, cursor=None, instance=None):
+    context = build_sensor_context(cursor=cursor, resources=world,
+                                   instance=instance or DagsterInstance.ephemeral())
     result = new_deliveries(context)
     requests = result if isinstance(result, list) else [result]
     return requests, context.cursor
@@ -107,6 +108,16 @@ def test_the_sensor_waits_while_another_process_writes_the_warehouse(world):
     finally:
         writer.kill()
         writer.wait()
+
+
+def test_the_sensor_waits_while_a_run_is_under_way(world):
+    from orchestration.definitions import defs
+
+    instance = DagsterInstance.ephemeral()
+    instance.create_run_for_job(job_def=defs.resolve_job_def("refresh_downstream"),
+                                status=DagsterRunStatus.STARTED)
+    (skip,), _ = evaluate(world, instance=instance)
+    assert isinstance(skip, SkipReason) and "under way" in skip.skip_message
 
 
 def test_the_schedule_loads_the_newest_month(world):
