@@ -172,6 +172,17 @@ def test_graphql_lineage_runs_raw_to_marts_with_the_gates_on_their_assets(ui):
     assert "gx_raw__lpr2__t_adm" in raw_checks
 
 
+def test_months_backfill_from_the_ui_as_one_run(ui):
+    """A range of delivery months selected in the UI launches one run (single-run policy)."""
+    (node,) = ui.graphql("""{ assetNodes(assetKeys: [{path: ["lpr2", "t_adm"]}]) {
+        partitionDefinition { type } backfillPolicy { policyType }
+        partitionKeysByDimension { partitionKeys } } }""")["assetNodes"]
+    assert node["partitionDefinition"]["type"] == "TIME_WINDOW"
+    assert node["backfillPolicy"]["policyType"] == "SINGLE_RUN"
+    keys = node["partitionKeysByDimension"][0]["partitionKeys"]
+    assert keys[0] == "2014-01" and "2018-03" in keys
+
+
 def test_the_asset_graph_shows_every_layer(ui, browser):
     text = page_text(browser, f"{ui.url}/asset-groups",
                      ["raw", "staging", "intermediate", "marts", "exports"],
