@@ -173,11 +173,14 @@ def validate(con, spec: SuiteSpec, docs_dir: Path | None = None,
     on a delivery's `incoming` rows when given (see the module's docstring)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     if docs_dir is not None:
         context = gx.get_context(mode="file", project_root_dir=str(docs_dir))
     else:
         context = gx.get_context(mode="ephemeral")
+    # GX draws a tqdm bar per batch on stderr: noise in Dagster's compute logs.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_or_update_pandas("warehouse")
     asset_name = spec.name.replace(".", "__")
     try:

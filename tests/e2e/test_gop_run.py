@@ -167,18 +167,18 @@ def test_a_failing_gate_blocks_downstream_and_keeps_the_last_good_exports(run, e
     assert "gx_raw__" in mail and "steward@example.org" in mail
 
 
-def test_every_gate_ran_and_links_its_data_docs_page(run, gx_dir):
+def test_every_gate_ran_and_links_its_data_docs_page(run, gx_dir, monkeypatch):
     """The GX checks ran on their assets in the run, and each links the rendered Data Docs
     page of its validation (served by `make data-docs`)."""
-    import os
     from urllib.parse import unquote
 
-    from dagster import DagsterEventType, DagsterInstance, EventRecordsFilter
+    from dagster import DagsterEventType, DagsterInstance
 
-    os.environ["DAGSTER_HOME"] = str(run / "dagster_home")
+    monkeypatch.setenv("DAGSTER_HOME", str(run / "dagster_home"))
     instance = DagsterInstance.get()
-    records = instance.get_event_records(
-        EventRecordsFilter(event_type=DagsterEventType.ASSET_CHECK_EVALUATION), limit=1000)
+    records = [r for dagster_run in instance.get_runs()
+               for r in instance.get_records_for_run(
+                   dagster_run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records]
     gx = [r.event_log_entry.dagster_event.event_specific_data for r in records]
     gx = [e for e in gx if e.check_name.startswith("gx_")]
     from orchestration.quality import load_suites
