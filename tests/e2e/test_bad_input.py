@@ -7,10 +7,10 @@ stay as they were, and a quarantined row is kept, with its reason, not dropped.
 
 - Errors: each case starts from a copy of one good run and runs `gop run` on the month it
   corrupts. The run stops at ingestion, before anything is written.
-- Quarantine: each corruption hits its own delivery month and is loaded alone
-  (`gop run --no-refresh` for that month), so each gate result and alert belongs to one
-  corruption; one refresh then rebuilds everything on all of them at once (a refresh costs
-  ~40 s; the rows the cases touch are disjoint).
+- Quarantine: each corruption hits its own delivery month (or the CPR snapshot), and one
+  `gop run` loads all five months as one range and refreshes: each gate's alert line names
+  its table and the corrupted row, so the cases stay apart while sharing one run (a full
+  run costs ~40 s; the rows the cases touch are disjoint).
 
 The README's table "Bad input, tried" lists the same cases and outcomes.
 """
@@ -320,19 +320,18 @@ def outpatient_pair_forced_negative(landing: Path, good_run: Path):
 
 
 @dataclass
-class QuarantineRuns:
+class QuarantineRun:
     root: Path
-    loads: dict[str, tuple[int, str, list[str], list[str]]]  # case -> code, out, alerts
-    cases: dict[str, tuple]
-    refresh: tuple[int, str, list[str], list[str]]
+    cases: dict[str, tuple]  # case -> where its row is
+    result: tuple[int, str, list[str], list[str]]  # exit code, output, webhook texts, mails
 
 
 @pytest.fixture(scope="module")
-def quarantine_runs(good_run, tmp_path_factory) -> QuarantineRuns:
+def quarantine_run(good_run, tmp_path_factory) -> QuarantineRun:
     root = tmp_path_factory.mktemp("bad_input_quarantine")
     mp = pytest.MonkeyPatch()
     world = _world(good_run, root, mp)
-    loads, cases = {}, {}
+    cases = {}
 
     def run(*args):
         import contextlib
@@ -348,25 +347,22 @@ def quarantine_runs(good_run, tmp_path_factory) -> QuarantineRuns:
         return code, buf.getvalue(), webhook, mail
 
     try:
+        # Every case is in its own month (and the snapshot): one run loads them all, as one
+        # delivery range, and the refresh builds on them.
         for corrupt in QUARANTINED:
-            month, table, row, rule = cases[corrupt.__name__] = corrupt(world.landing)
-            if month != "snapshot":  # the snapshot loads with the refresh
-                loads[corrupt.__name__] = run("--from", month, "--to", month, "--no-refresh")
-        month, row, code = cases["lower_case_valid_code"] = lower_case_valid_code(world.landing)
-        loads["lower_case_valid_code"] = run("--from", month, "--to", month, "--no-refresh")
-        month, row, plan = cases["outpatient_pair_forced_negative"] = \
+            cases[corrupt.__name__] = corrupt(world.landing)
+        cases["lower_case_valid_code"] = lower_case_valid_code(world.landing)
+        cases["outpatient_pair_forced_negative"] = \
             outpatient_pair_forced_negative(world.landing, good_run)
-        loads["outpatient_pair_forced_negative"] = run("--from", month, "--to", month,
-                                                       "--no-refresh")
-        refresh = run("--from", FIRST, "--to", FIRST)  # reloads a clean month, then refresh
+        result = run("--from", FIRST, "--to", LAST)
     finally:
         world.close()
         mp.undo()
-    return QuarantineRuns(root, loads, cases, refresh)
+    return QuarantineRun(root, cases, result)
 
 
-def _quarantine(runs: QuarantineRuns) -> set[tuple]:
-    con = duckdb.connect(str(runs.root / "w.duckdb"), read_only=True)
+def _quarantine(run: QuarantineRun) -> set[tuple]:
+    con = duckdb.connect(str(run.root / "w.duckdb"), read_only=True)
     try:
         return set(con.execute("select source_table, source_file, source_row, rule "
                                "from marts.fct_quarantined_rows").fetchall())
@@ -381,26 +377,25 @@ def _file(month: str, table: str) -> str:
 
 @pytest.mark.parametrize("case", [c.__name__ for c in QUARANTINED])
 def test_a_rule_breaking_row_is_quarantined_with_its_reason_and_the_gate_warns(
-        quarantine_runs, case):
-    month, table, row, rule = quarantine_runs.cases[case]
+        quarantine_run, case):
+    month, table, row, rule = quarantine_run.cases[case]
     where = f"{_file(month, table)} row {row}"
-    code, out, webhook, mail = (quarantine_runs.refresh if month == "snapshot"
-                                else quarantine_runs.loads[case])
+    code, out, webhook, mail = quarantine_run.result
     # The delivery is let in; the gate of its table warns, naming the row, on both channels.
     assert code == 0, out
     check = f"check gx_raw__{table} on {table.replace('__', '/')} failed (WARN"
-    (text,) = [t for t in webhook if check in t]  # the refresh also reloads a clean month
+    (text,) = [t for t in webhook if check in t]  # once, though two runs may warn
     line = next(line for line in text.splitlines() if check in line)
     assert where in line and "rows to quarantine" in line
     assert text.startswith("Quality warning") and any(where in m for m in mail)
     # The row is kept, with its reason, in the quarantine a steward reads.
-    assert (table, _file(month, table), row, rule) in _quarantine(quarantine_runs)
+    assert (table, _file(month, table), row, rule) in _quarantine(quarantine_run)
 
 
-def test_a_quarantined_row_is_counted_nowhere(quarantine_runs):
+def test_a_quarantined_row_is_counted_nowhere(quarantine_run):
     """The invalid code's registration and the orphan visit reach no model that counts."""
-    _, table, row, _ = quarantine_runs.cases["invalid_plan_code"]
-    con = duckdb.connect(str(quarantine_runs.root / "w.duckdb"), read_only=True)
+    _, table, row, _ = quarantine_run.cases["invalid_plan_code"]
+    con = duckdb.connect(str(quarantine_run.root / "w.duckdb"), read_only=True)
     try:
         typed = con.execute("""
             select count(*) from intermediate.int_registrations__typed t
@@ -408,7 +403,7 @@ def test_a_quarantined_row_is_counted_nowhere(quarantine_runs):
             where p.source_file = '2017-11/lpr2/t_sksube.csv' and p.source_row = ?""",
                             [row]).fetchone()[0]
         assert typed == 0
-        _, _, row, _ = quarantine_runs.cases["orphan_v_recnum"]
+        _, _, row, _ = quarantine_run.cases["orphan_v_recnum"]
         stays = con.execute("select count(*) from intermediate.int_stays where stay_key like "
                             "'lpr2:bes:999999999999:%'").fetchone()[0]
         assert stays == 0
@@ -416,13 +411,13 @@ def test_a_quarantined_row_is_counted_nowhere(quarantine_runs):
         con.close()
 
 
-def test_a_lower_case_valid_code_counts_and_alerts_nothing(quarantine_runs):
-    month, row, code = quarantine_runs.cases["lower_case_valid_code"]
+def test_a_lower_case_valid_code_counts_and_alerts_nothing(quarantine_run):
+    month, row, code = quarantine_run.cases["lower_case_valid_code"]
     where = f"{month}/lpr2/t_sksube.csv row {row}"
-    _, out, webhook, mail = quarantine_runs.loads["lower_case_valid_code"]
+    _, out, webhook, mail = quarantine_run.result
     assert not any(where in text for text in webhook + mail)
-    assert all(where not in str(q) for q in _quarantine(quarantine_runs))
-    con = duckdb.connect(str(quarantine_runs.root / "w.duckdb"), read_only=True)
+    assert all(where not in str(q) for q in _quarantine(quarantine_run))
+    con = duckdb.connect(str(quarantine_run.root / "w.duckdb"), read_only=True)
     try:
         (found,) = con.execute("""
             select procedure_code from intermediate.int_registrations__plan_codes
@@ -433,13 +428,13 @@ def test_a_lower_case_valid_code_counts_and_alerts_nothing(quarantine_runs):
     assert found == code
 
 
-def test_an_outpatient_pair_forced_negative_is_dropped_and_the_gate_passes(quarantine_runs):
-    _, _, plan = quarantine_runs.cases["outpatient_pair_forced_negative"]
-    code, out, webhook, _ = quarantine_runs.refresh
+def test_an_outpatient_pair_forced_negative_is_dropped_and_the_gate_passes(quarantine_run):
+    _, _, plan = quarantine_run.cases["outpatient_pair_forced_negative"]
+    code, out, webhook, _ = quarantine_run.result
     assert code == 0, out
     # The negative-delay gate (expectations/intermediate/...step3...) ran and passed.
     assert not any("int_linkage__step3" in text for text in webhook)
-    with open(quarantine_runs.root / "exports" / "plans_linked.csv", encoding="utf-8") as fh:
+    with open(quarantine_run.root / "exports" / "plans_linked.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert not [r for r in rows if r["stay_type"] == "outpatient" and r["delay_days"]
                 and int(r["delay_days"]) < 0]
