@@ -34,6 +34,8 @@ SAMPLE_SIZE = 5
 
 
 LOCATION_COLUMNS = ["_source_file", "_source_row"]
+# Person keys under their raw names and under the platform's name (staging on).
+SENSITIVE_COLUMNS = frozenset(PERSON_COLUMNS | {"person_key"})
 _AFTER = re.compile(r"\{after:(\w+)\}")
 
 
@@ -142,17 +144,70 @@ def load_suites(root: Path = EXPECTATIONS_DIR) -> list[SuiteSpec]:
                 {"type": "expect_column_to_exist", "kwargs": {"column": c},
                  "meta": {"rule": "required column present", "source": "data-contract.md"}}
                 for c in contract.column_names]
-        for e in raw["expectations"]:
+        for e in raw.get("expectations") or []:
             kwargs = {k: _resolve(v, values) for k, v in e["kwargs"].items()}
             expectations.append({"type": e["type"], "kwargs": kwargs, "meta": e.get("meta", {})})
         relation = f"{layer}.{table}"
-        default = "select * from {rows}" if layer == "raw" else f"select * from {relation}"
-        query = raw.get("query") or default
+        keys = ([raw["grain"]] if raw.get("grain") else []) + list(raw.get("unique") or [])
+        query = raw.get("query") or _default_query(layer, relation, keys, expectations)
+        key_expectations, query = _key_counts(keys, query, expectations,
+                                              grain=bool(raw.get("grain")))
         specs.append(SuiteSpec(
             name=relation, asset_key=tuple(raw["asset"]), query=" ".join(query.split()),
-            severity=raw.get("severity", "error"), expectations=expectations,
-            sensitive=frozenset(raw.get("sensitive", [])) | PERSON_COLUMNS))
+            severity=raw.get("severity", "error"),
+            expectations=key_expectations + expectations,
+            sensitive=frozenset(raw.get("sensitive", [])) | SENSITIVE_COLUMNS))
     return specs
+
+
+def _named_columns(expectations: list[dict[str, Any]]) -> list[str] | None:
+    """The columns a suite's expectations read, or None when one reads more than it names
+    (a table-level expectation, a row condition)."""
+    named = [[e["kwargs"][k] for k in ("column", "column_A", "column_B") if k in e["kwargs"]]
+             for e in expectations]
+    if any(not n for n in named) or any("row_condition" in e["kwargs"] for e in expectations):
+        return None
+    return list(dict.fromkeys(c for n in named for c in n))
+
+
+def _default_query(layer: str, relation: str, keys: list[list[str]],
+                   expectations: list[dict[str, Any]]) -> str:
+    """The whole relation, or only the columns the suite reads (a suite of keys and a few
+    rules should not read every column)."""
+    if layer == "raw":
+        return "select * from {rows}"
+    named = _named_columns(expectations)
+    if named is None:
+        return f"select * from {relation}"
+    columns = list(dict.fromkeys([c for key in keys for c in key] + named))
+    return f"select {', '.join(columns)} from {relation}"
+
+
+def _key_counts(keys: list[list[str]], query: str, expectations: list[dict[str, Any]], *,
+                grain: bool):
+    """Uniqueness of each key, judged by DuckDB over the whole relation: the suite is
+    validated in batches, and a duplicate split over two batches would pass GX's own
+    `expect_column_values_to_be_unique`. Each key becomes two small columns, how many rows
+    share it (expected 1) and whether it is complete (no key column null), so the key values
+    themselves never travel to pandas or into a result."""
+    if not keys:
+        return [], query
+    computed, key_expectations = [], []
+    for i, key in enumerate(keys):
+        what = "the grain" if grain and i == 0 else "a unique key"
+        computed += [f"count(*) over (partition by {', '.join(key)}) as _rows_per_key{i}",
+                     f"({' and '.join(f'{c} is not null' for c in key)}) as _key{i}_complete"]
+        key_expectations += [
+            {"type": "expect_column_values_to_be_between",
+             "kwargs": {"column": f"_rows_per_key{i}", "min_value": 1, "max_value": 1},
+             "meta": {"rule": f"one row per ({', '.join(key)}): {what}"}},
+            {"type": "expect_column_values_to_be_in_set",
+             "kwargs": {"column": f"_key{i}_complete", "value_set": [True]},
+             "meta": {"rule": f"({', '.join(key)}) never null: {what}"}}]
+    named = _named_columns(expectations)
+    kept = "*" if named is None else ", ".join(named)
+    return key_expectations, (f"select {kept + ', ' if kept else ''}{', '.join(computed)} "
+                              f"from ({query}) as _suite")
 
 
 def _gx_suite(gx, spec: SuiteSpec):

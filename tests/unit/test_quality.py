@@ -1,0 +1,90 @@
+"""The suite layer (orchestration/quality.py): keys judged over the whole relation, row
+conditions, and no key or person value in a result."""
+
+import duckdb
+import pytest
+
+from orchestration import quality
+
+pytestmark = pytest.mark.unit
+
+
+def _suite(tmp_path, text: str) -> quality.SuiteSpec:
+    (tmp_path / "marts").mkdir()
+    (tmp_path / "marts" / "t.yml").write_text(text, encoding="utf-8")
+    (spec,) = quality.load_suites(tmp_path)
+    return spec
+
+
+@pytest.fixture()
+def con():
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    yield con
+    con.close()
+
+
+GRAIN = """
+asset: [marts, t]
+grain: [person_key, day]
+unique: [[plan_id]]
+expectations:
+  - type: expect_column_values_to_be_in_set
+    kwargs: {column: kind, value_set: [a, b]}
+    meta: {rule: two kinds}
+"""
+
+
+def _table(con, rows):
+    con.execute("create or replace table marts.t (person_key varchar, day integer, "
+                "plan_id varchar, kind varchar)")
+    con.executemany("insert into marts.t values (?, ?, ?, ?)", rows)
+
+
+def test_a_duplicate_key_split_over_two_batches_fails_the_grain(tmp_path, con, monkeypatch):
+    monkeypatch.setattr(quality, "BATCH_ROWS", 2)
+    spec = _suite(tmp_path, GRAIN)
+    # rows 1 and 4 share (person_key, day); batches of two put them apart
+    _table(con, [("P1", 1, "x1", "a"), ("P2", 1, "x2", "a"), ("P3", 1, "x3", "b"),
+                 ("P1", 1, "x4", "b")])
+    out = quality.validate(con, spec)
+    assert not out.success
+    (failed,) = out.failed
+    assert failed.rule == "one row per (person_key, day): the grain"
+    assert failed.unexpected_count == 2
+    assert not any("P1" in s for o in out.outcomes for s in o.sample)
+
+
+def test_a_second_unique_key_and_null_keys_are_checked(tmp_path, con):
+    spec = _suite(tmp_path, GRAIN)
+    _table(con, [("P1", 1, "x1", "a"), ("P2", 1, "x1", "a"), ("P3", None, "x3", "b")])
+    rules = {o.rule: o.unexpected_count for o in quality.validate(con, spec).failed}
+    assert rules == {"one row per (plan_id): a unique key": 2,
+                     "(person_key, day) never null: the grain": 1}
+
+
+def test_a_clean_table_passes_and_only_named_columns_are_read(tmp_path, con):
+    spec = _suite(tmp_path, GRAIN)
+    assert "select person_key, day, plan_id, kind from marts.t" in spec.query
+    _table(con, [("P1", 1, "x1", "a"), ("P1", 2, "x2", "b")])
+    out = quality.validate(con, spec)
+    assert out.success and out.rows == 2
+
+
+def test_negative_delays_only_for_admissions_by_row_condition(tmp_path, con):
+    spec = _suite(tmp_path, """
+asset: [marts, t]
+expectations:
+  - type: expect_column_values_to_be_in_set
+    kwargs:
+      column: stay_type
+      value_set: [admission]
+      row_condition: {type: comparison, column: {name: delay_days}, operator: "<", parameter: 0}
+    meta: {rule: negative delays only for admissions}
+""")
+    con.execute("create table marts.t as select * from (values ('admission', -3), "
+                "('outpatient', 0), ('outpatient', 5)) v(stay_type, delay_days)")
+    assert quality.validate(con, spec).success
+    con.execute("insert into marts.t values ('outpatient', -1)")
+    (failed,) = quality.validate(con, spec).failed
+    assert failed.unexpected_count == 1 and failed.sample == ["outpatient"]
