@@ -68,9 +68,7 @@ def _request(first: str, last: str, key: str | None, trigger: str) -> RunRequest
         description="Start an ingestion run when a month folder is new or re-delivered "
                     "(by content fingerprint), once per content.")
 def new_deliveries(context: SensorEvaluationContext, landing: Landing, warehouse: Warehouse):
-    from pathlib import Path
-
-    if not Path(landing.path).exists():
+    if not landing.root.exists():
         return SkipReason(f"no landing directory {landing.path}")
     # Even a reader's lock would stop a run's writer from opening DuckDB: read the
     # warehouse only while no run is under way (every writer is a run).

@@ -373,6 +373,16 @@ def _check_month(con: duckdb.DuckDBPyConnection, stage: str, rel: str, table: Ta
                             "folder?)", row=found[0], column=column)
 
 
+def _rows_to_write(table: Table, month: str, info: LoadedFile, stage: str,
+                   loaded_at: datetime) -> str:
+    """A staged file's rows as its raw table holds them: the contract columns, then the
+    lineage columns (delivery month, file, row, load time). Both the write and the gate's
+    view of it read this. The file name is a contract path (find_file finds no other)."""
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    return (f"SELECT {cols}, '{month}' AS _delivery_month, '{info.file}' AS _source_file, "
+            f"_source_row, TIMESTAMP '{loaded_at}' AS _loaded_at FROM {stage}")
+
+
 def _incoming_views(con: duckdb.DuckDBPyConnection, staged, loaded_at: datetime
                     ) -> dict[str, str]:
     """Temp views of what a load would write: per table its incoming rows, and the table as
@@ -382,11 +392,8 @@ def _incoming_views(con: duckdb.DuckDBPyConnection, staged, loaded_at: datetime
     for table, month, info, stage in staged:
         by_table.setdefault(table.key, []).append((table, month, info, stage))
     for key, items in by_table.items():
-        table = items[0][0]
-        cols = ", ".join(f'"{c}"' for c in table.column_names)
-        parts = [f"SELECT {cols}, '{month}' AS _delivery_month, '{info.file}' AS _source_file, "
-                 f"_source_row, TIMESTAMP '{loaded_at}' AS _loaded_at FROM {stage}"
-                 for _, month, info, stage in items if stage is not None]
+        parts = [_rows_to_write(table, month, info, stage, loaded_at)
+                 for table, month, info, stage in items if stage is not None]
         parts.append(f"SELECT * FROM {RAW_SCHEMA}.{key} WHERE false")
         months = ", ".join(f"'{m}'" for _, m, _, _ in items)
         con.execute(f"CREATE OR REPLACE TEMP VIEW _incoming_{key} AS "
@@ -440,10 +447,8 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
                 con.execute(f"DELETE FROM {DELIVERIES_TABLE} WHERE table_key = ? AND "
                             "delivery_month = ?", [table.key, month])
                 if stage is not None:
-                    cols = ", ".join(f'"{c}"' for c in table.column_names)
-                    con.execute(
-                        f"INSERT INTO {target} SELECT {cols}, ?, ?, _source_row, ? "
-                        f"FROM {stage}", [month, info.file, loaded_at])
+                    con.execute(f"INSERT INTO {target} "
+                                + _rows_to_write(table, month, info, stage, loaded_at))
                 con.execute(f"INSERT INTO {DELIVERIES_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
                             [table.key, month, info.file, info.rows, info.sha256, loaded_at])
             con.execute("COMMIT")
@@ -459,11 +464,10 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
     return [info for _, _, info, _ in staged]
 
 
-def load_snapshot(con: duckdb.DuckDBPyConnection, landing: Path, gate: Gate | None = None,
-                  ) -> list[LoadedFile]:
+def load_snapshot(con: duckdb.DuckDBPyConnection, landing: Path) -> list[LoadedFile]:
     """Replace the CPR address-history snapshot (data-contract.md: replaced at each delivery)."""
     for table in SNAPSHOT_TABLES:
         if find_file(landing, table, None) is None:
             raise DeliveryNotFound(
                 f"no {table.relative_path(None)} (CSV or Parquet) in the landing directory")
-    return load(con, landing, [SNAPSHOT], SNAPSHOT_TABLES, gate)
+    return load(con, landing, [SNAPSHOT], SNAPSHOT_TABLES)

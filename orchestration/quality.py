@@ -56,6 +56,11 @@ class SuiteSpec:
     def table(self) -> str:
         return self.name.split(".", 1)[1]
 
+    @property
+    def check_name(self) -> str:
+        """The Dagster asset check that runs this suite, e.g. gx_raw__lpr2__t_adm."""
+        return f"gx_{self.name.replace('.', '__')}"
+
     def sql(self, incoming: dict[str, str] | None = None) -> str:
         """The query with `{rows}` and `{after:TABLE}` bound to the relations of a delivery
         being loaded (keys `TABLE` and `after:TABLE`), else to the raw tables as they are."""

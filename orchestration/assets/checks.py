@@ -57,7 +57,7 @@ def build_gx_checks() -> list:
         def make(spec=spec):
             @asset_check(
                 asset=AssetKey(list(spec.asset_key)),
-                name=f"gx_{spec.name.replace('.', '__')}",
+                name=spec.check_name,
                 description=f"Great Expectations suite `{spec.name}` "
                             f"(expectations/{spec.name.replace('.', '/')}.yml).",
                 blocking=spec.severity == "error",

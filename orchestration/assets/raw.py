@@ -91,13 +91,9 @@ def raw_suites(tables) -> list[quality.SuiteSpec]:
     return [s for s in quality.load_suites() if s.layer == "raw" and s.table in keys]
 
 
-def check_name(spec: quality.SuiteSpec) -> str:
-    return f"gx_{spec.name.replace('.', '__')}"
-
-
 def _check_specs(tables) -> list[AssetCheckSpec]:
     return [AssetCheckSpec(
-        name=check_name(s), asset=AssetKey(list(s.asset_key)), blocking=True,
+        name=s.check_name, asset=AssetKey(list(s.asset_key)), blocking=True,
         description=f"Great Expectations suite `{s.name}` "
                     f"(expectations/raw/{s.table}.yml) on each delivery before it is written.")
         for s in raw_suites(tables)]
@@ -110,7 +106,7 @@ def _check_result(spec: quality.SuiteSpec, outcome: quality.SuiteOutcome) -> Ass
         passed, severity = False, AssetCheckSeverity.WARN
     else:
         passed, severity = True, AssetCheckSeverity.ERROR
-    return AssetCheckResult(asset_key=AssetKey(list(spec.asset_key)), check_name=check_name(spec),
+    return AssetCheckResult(asset_key=AssetKey(list(spec.asset_key)), check_name=spec.check_name,
                             passed=passed, severity=severity, metadata=check_metadata(outcome))
 
 
