@@ -24,3 +24,33 @@ def test_payload_is_slack_and_teams_compatible():
                            "http://127.0.0.1:3000/runs/abc").payload()
     assert payload["text"].startswith("Run failed: job")  # both show `text`
     assert payload["failures"] == ["step s: boom"] and payload["run_url"].endswith("/abc")
+
+
+def test_an_email_line_that_begins_with_a_dot_arrives_whole(monkeypatch):
+    """A long failure line is sent quoted-printable, and where its soft break falls before
+    ".csv" SMTP's dot-stuffing doubles that dot on the wire: the mail must still name the file."""
+    from email import message_from_string, policy
+
+    from tests.servers import Smtp
+
+    failure = next(f for n in range(80) if _wire_has_dot_line(
+        f := f"check gx_raw__gop__t_ggop: {'x' * n}2017-12/gop/t_ggop.csv row 17"))
+    smtp = Smtp()
+    try:
+        monkeypatch.delenv("GOP_ALERT_WEBHOOK_URL", raising=False)
+        monkeypatch.setenv("GOP_ALERT_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("GOP_ALERT_SMTP_PORT", str(smtp.port))
+        monkeypatch.setenv("GOP_ALERT_EMAIL_TO", "steward@example.org")
+        assert alerts.send(alerts.Alert("Quality warning: x", "r1", "x", [failure])) == ["smtp"]
+        (mail,) = [message_from_string(m, policy=policy.default) for m in smtp.messages]
+    finally:
+        smtp.close()
+    assert "2017-12/gop/t_ggop.csv row 17" in mail.get_content()
+
+
+def _wire_has_dot_line(failure: str) -> bool:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg.set_content(alerts.Alert("t", "r1", "x", [failure]).text())
+    return any(line.startswith(".") for line in msg.as_string().splitlines())
