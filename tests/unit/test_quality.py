@@ -88,3 +88,30 @@ expectations:
     con.execute("insert into marts.t values ('outpatient', -1)")
     (failed,) = quality.validate(con, spec).failed
     assert failed.unexpected_count == 1 and failed.sample == ["outpatient"]
+
+
+def _real_suite(name: str) -> quality.SuiteSpec:
+    (spec,) = [s for s in quality.load_suites() if s.name == name]
+    return spec
+
+
+def test_the_delay_chart_mart_keeps_negative_delays_for_admissions(con):
+    con.execute("""create table marts.mart_delay_distribution as select * from (values
+        (2020, 'almen', 'admission', -2, 3, 3), (2020, 'almen', 'outpatient', 0, 4, 4),
+        (2020, 'almen', 'outpatient', -1, 1, 1), (2020, 'almen', 'admission', 90, 2, 0))
+        t(analysis_year, plan_type, stay_type, delay_days, plan_count, inside_window_count)""")
+    outcome = quality.validate(con, _real_suite("marts.mart_delay_distribution"))
+    assert {o.rule: o.unexpected_count for o in outcome.failed} == {
+        "negative delays only for admissions": 1}
+
+
+def test_the_timeliness_chart_mart_adds_up_to_the_nation(con):
+    # The nation counts 5 plans; the regions 5; the municipalities only 4.
+    con.execute("""create table marts.mart_timeliness_groups as select * from (values
+        (2020, 'almen', 'national', '000', '0-3', 5), (2020, 'almen', 'region', '1084', '0-3', 5),
+        (2020, 'almen', 'municipality', '101', '0-3', 3),
+        (2020, 'almen', 'municipality', 'unknown', '0-3', 1))
+        t(analysis_year, plan_type, area_level, area_code, timeliness_group, plan_count)""")
+    outcome = quality.validate(con, _real_suite("marts.mart_timeliness_groups"))
+    failed = {o.rule: o.unexpected_count for o in outcome.failed}
+    assert list(failed.values()) == [2] and "add up to the nation" in next(iter(failed))
