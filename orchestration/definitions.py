@@ -22,7 +22,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or load_settings()
     project = dbt_project()
     return Definitions(
-        assets=[raw_monthly_deliveries, cpr_t_adresse, build_dbt_assets(project),
+        assets=[raw_monthly_deliveries, cpr_t_adresse, *build_dbt_assets(project),
                 plans_linked_csv, linkage_charts, table1_persons_by_municipality],
         asset_checks=build_gx_checks(),
         jobs=[ingest_deliveries_job, refresh_job],

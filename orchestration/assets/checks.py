@@ -1,18 +1,21 @@
-"""The Great Expectations suites as blocking Dagster asset checks, one per suite.
+"""The Great Expectations suites as blocking Dagster asset checks, one per suite, run
+together per layer.
 
-An `error` suite that fails stops everything downstream of its asset in that run, so the
-exports of the last good run stay as they were (issue #5). The metadata lists the failing
+An `error` suite that fails stops the next layer and everything after it in that run, so
+the exports of the last good run stay as they were (issue #5). The metadata lists the failing
 expectations with their rule, the number of failing rows and, for columns that are not
 person keys or marked sensitive, a few failing values; and a link to the Data Docs page.
 """
 
 from dagster import (
     AssetCheckExecutionContext,
+    AssetCheckKey,
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetKey,
     MetadataValue,
-    asset_check,
+    multi_asset_check,
 )
 
 from orchestration import quality
@@ -49,30 +52,47 @@ def check_metadata(outcome: quality.SuiteOutcome) -> dict:
 
 
 def build_gx_checks() -> list:
-    checks = []
-    # Raw suites are checks of the ingestion assets, run before a delivery is written
-    # (orchestration/assets/raw.py).
-    for spec in (s for s in quality.load_suites() if s.layer != "raw"):
+    """One blocking multi-asset check per layer (staging, intermediate, marts), a check
+    per suite. Dagster fails a step when a blocking check in it fails, and skips everything
+    that reads any asset of the step; so a failing gate on any model of a layer stops the
+    next layer's dbt step, not only the models that read that one model (step 4 is built
+    with step 3, in one dbt step per layer). It also imports GX once per layer, not once
+    per suite. Raw suites are checks of the ingestion assets, run before a delivery is
+    written (orchestration/assets/raw.py)."""
+    by_layer: dict[str, list[quality.SuiteSpec]] = {}
+    for spec in quality.load_suites():
+        if spec.layer != "raw":
+            by_layer.setdefault(spec.layer, []).append(spec)
+    return [_layer_gate(layer, suites) for layer, suites in by_layer.items()]
 
-        def make(spec=spec):
-            @asset_check(
-                asset=AssetKey(list(spec.asset_key)),
-                name=spec.check_name,
-                description=f"Great Expectations suite `{spec.name}` "
-                            f"(expectations/{spec.name.replace('.', '/')}.yml).",
-                blocking=spec.severity == "error",
-                pool=DUCKDB_POOL,
-            )
-            def _check(context: AssetCheckExecutionContext, warehouse: Warehouse,
-                       data_docs: DataDocs):
-                with warehouse.connect(read_only=True) as con:
-                    outcome = quality.validate(con, spec, docs_dir=data_docs.root)
-                severity = (AssetCheckSeverity.ERROR if spec.severity == "error"
-                            else AssetCheckSeverity.WARN)
-                return AssetCheckResult(passed=outcome.success, severity=severity,
-                                        metadata=check_metadata(outcome))
 
-            return _check
+def _layer_gate(layer: str, suites: list[quality.SuiteSpec]):
+    by_key = {AssetCheckKey(AssetKey(list(s.asset_key)), s.check_name): s for s in suites}
 
-        checks.append(make())
-    return checks
+    @multi_asset_check(
+        name=f"gx_{layer}",
+        description=f"The Great Expectations suites of the {layer} layer "
+                    f"(expectations/{layer}/), one blocking check per suite.",
+        specs=[AssetCheckSpec(
+            name=s.check_name, asset=AssetKey(list(s.asset_key)),
+            blocking=s.severity == "error",
+            description=f"Great Expectations suite `{s.name}` "
+                        f"(expectations/{s.name.replace('.', '/')}.yml).")
+            for s in suites],
+        can_subset=True,
+        pool=DUCKDB_POOL,
+    )
+    def _gate(context: AssetCheckExecutionContext, warehouse: Warehouse, data_docs: DataDocs):
+        # Every selected suite runs and reports, also after one has failed: Dagster fails the
+        # step at its end, so the steward sees each broken rule of the layer at once.
+        with warehouse.connect(read_only=True) as con:
+            for key in sorted(context.selected_asset_check_keys, key=str):
+                spec = by_key[key]
+                outcome = quality.validate(con, spec, docs_dir=data_docs.root)
+                yield AssetCheckResult(
+                    asset_key=key.asset_key, check_name=key.name, passed=outcome.success,
+                    severity=(AssetCheckSeverity.ERROR if spec.severity == "error"
+                              else AssetCheckSeverity.WARN),
+                    metadata=check_metadata(outcome))
+
+    return _gate

@@ -1,4 +1,5 @@
-"""The dbt project as Dagster assets: every model and seed an asset, every dbt test a check.
+"""The dbt project as Dagster assets: every model and seed an asset, every dbt test a check,
+one dbt step per layer.
 
 Sources map to the raw ingestion assets by key (`lpr2/t_adm` ...), so raw -> staging ->
 intermediate -> marts reads as one lineage graph. Groups are the dbt layers.
@@ -98,23 +99,43 @@ def _table_metadata(con, node: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_dbt_assets(project: DbtProject):
+# One dbt invocation per layer, so the GX gates of a layer run between it and the next: a
+# failing staging or intermediate gate stops the models downstream of it, not only the
+# exports (issue #5). Seeds (code lists, municipalities) build with staging, before they
+# are used. Every model and seed is in exactly one layer (tested).
+LAYER_SELECTIONS = {
+    "staging": "resource_type:seed path:models/staging",
+    "intermediate": "path:models/intermediate",
+    "marts": "path:models/marts",
+}
+
+
+def build_dbt_assets(project: DbtProject) -> list:
     if not project.manifest_path.exists():
         raise FileNotFoundError(
             f"dbt manifest missing ({project.manifest_path.name}): run `make dbt-parse` "
             "(or `dbt parse` in dbt_project/) before loading the definitions")
+    return [_layer_assets(project, layer, select)
+            for layer, select in LAYER_SELECTIONS.items()]
 
+
+def _layer_assets(project: DbtProject, layer: str, select: str):
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
+        select=select,
         dagster_dbt_translator=LayeredTranslator(),
         pool=DUCKDB_POOL,
-        name="dbt_models",
+        name=f"dbt_{layer}",
     )
-    def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+    def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         # dbt reads the warehouse path from the environment (dbt_project/profiles.yml); set it
         # from the resource so dbt and Dagster always write the same file.
         os.environ["GOP_WAREHOUSE_PATH"] = warehouse.path
+        # A dbt test runs in the first layer step where all its parents are built (a seed's
+        # relationship test from an intermediate model waits for that model's step); dbt's
+        # default, eager, would run it with the seed, on a model not yet built.
+        os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
         invocation = dbt.cli(["build"], context=context)
         try:
             # dbt holds DuckDB's one write lock until it exits, so the events wait for it:
@@ -131,4 +152,4 @@ def build_dbt_assets(project: DbtProject):
                 except subprocess.TimeoutExpired:
                     invocation.process.kill()
 
-    return dbt_models
+    return _build

@@ -128,6 +128,36 @@ def test_every_gx_suite_is_a_blocking_check_on_a_real_asset(defs):
             assert node.blocking == (spec.severity == "error")
 
 
+def test_each_layer_is_one_dbt_step_that_waits_for_the_gates_before_it(defs):
+    """Issue #5: a failing gate stops the rest of its run. dbt builds one layer per step and
+    the GX suites of a layer run as one step, so the next layer's step waits for all of
+    them; and every model and seed is in exactly one layer's step."""
+    import json
+
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    built = sorted(n["name"] for n in manifest["nodes"].values()
+                   if n["resource_type"] in ("model", "seed"))
+    steps = {a.node_def.name: a.keys for a in defs.assets
+             if getattr(a, "node_def", None) and a.node_def.name.startswith("dbt_")}
+    assert sorted(steps) == ["dbt_intermediate", "dbt_marts", "dbt_staging"]
+    assert sorted(k.path[-1] for keys in steps.values() for k in keys) == built
+    for layer in ("intermediate", "marts"):
+        assert {k.path[0] for k in steps[f"dbt_{layer}"]} == {layer}
+
+    job = defs.resolve_job_def("refresh_downstream")
+    deps = job.graph.dependency_structure
+
+    def upstream(node: str) -> set[str]:
+        return {out.node_name for outs in deps.input_to_upstream_outputs_for_node(node).values()
+                for out in outs}
+
+    assert {"dbt_staging", "gx_staging"} <= upstream("dbt_intermediate")
+    assert {"dbt_intermediate", "gx_intermediate"} <= upstream("dbt_marts")
+    for export in ("exports__plans_linked", "exports__table1_persons_by_municipality",
+                   "exports__linkage_charts"):
+        assert {"dbt_marts", "gx_marts"} <= upstream(export), export
+
+
 def test_alert_sensors_are_defined(defs):
     names = {s.name for s in defs.sensors}
     assert {"alert_on_run_failure", "alert_on_failed_warn_checks"} <= names

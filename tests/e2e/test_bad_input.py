@@ -27,6 +27,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import main
+from orchestration.config import EXPECTATIONS_DIR
 from tests.conftest import SMALL_MONTHS
 from tests.servers import Smtp, Webhook
 
@@ -317,6 +318,49 @@ def outpatient_pair_forced_negative(landing: Path, good_run: Path):
                   (sent + timedelta(days=1)).isoformat(),
                   lambda r: r["v_recnum"] == recnum and r["d_ambdto"] == visit_day)
     return MONTH, n, plan_id
+
+
+def test_a_failing_staging_gate_stops_the_later_layers_and_exports_in_its_run(
+        world, capsys, monkeypatch, tmp_path):
+    """A gate of one layer stops the next layers in its run, not only the models that read
+    its table. The plans' staging suite is given a rule no plan keeps; a re-delivered month
+    without one plan then reaches `raw` and staging, but no linkage model, mart or export."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    from orchestration import quality
+
+    suites = tmp_path / "expectations"
+    shutil.copytree(EXPECTATIONS_DIR, suites)
+    with open(suites / "staging" / "stg_gop__t_ggop.yml", "a", encoding="utf-8") as fh:
+        fh.write("  - type: expect_column_values_to_be_in_set\n"
+                 "    kwargs: {column: gop_type_code, value_set: [NONE]}\n"
+                 "    meta: {rule: a rule no plan keeps (the test's)}\n")
+    real_load_suites = quality.load_suites
+    monkeypatch.setattr(quality, "load_suites", lambda root=suites: real_load_suites(root))
+    path = world.landing / MONTH / "gop" / "t_ggop.csv"
+    header, rows = read_rows(path)
+    write_rows(path, header, rows[1:])
+    before = world.digest()
+
+    code, out = world.gop_run(capsys, "--from", MONTH, "--to", MONTH)
+
+    assert code == 1, out
+    check = "check gx_staging__stg_gop__t_ggop on staging/stg_gop__t_ggop failed (ERROR"
+    assert check in out and "a rule no plan keeps" in out
+    # The month's own quarantined rows warn from its ingestion run; the refresh fails.
+    webhook, mail = world.alerts()
+    (failed,) = [t for t in webhook if t.startswith("Run failed: refresh_downstream")]
+    assert check in failed and sum(check in m for m in mail) == 1
+    after = world.digest()
+    assert after["raw.gop__t_ggop"][0] == before["raw.gop__t_ggop"][0] - 1
+    assert {k: v for k, v in after.items() if not k.startswith("raw.")} == \
+        {k: v for k, v in before.items() if not k.startswith("raw.")}
+    instance = DagsterInstance.get()
+    (run,) = instance.get_runs(limit=1)
+    built = {r.asset_key.path[0] for r in instance.get_records_for_run(
+        run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records}
+    assert run.job_name == "refresh_downstream" and "staging" in built
+    assert not built & {"intermediate", "marts", "exports"}, built
 
 
 @dataclass
