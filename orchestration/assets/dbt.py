@@ -6,8 +6,10 @@ intermediate -> marts reads as one lineage graph. Groups are the dbt layers.
 """
 
 import os
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,26 @@ def _table_metadata(con, node: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# dbt writes 5-10 MB per run (manifest, compiled SQL, log) into its run folder; monthly runs
+# for years would fill the disk, so the newest are kept for debugging and the rest go.
+KEEP_RUN_FOLDERS = 20
+_DAY = 24 * 3600
+
+
+def prune_run_folders(target: Path, keep: int = KEEP_RUN_FOLDERS) -> list[Path]:
+    """Remove the run folders (`run-*`, and dagster-dbt's default `dbt_*-*-*`) under dbt's
+    target folder beyond the newest `keep`; one younger than a day stays, since another
+    checkout's run may still be writing it. Returns what was removed."""
+    folders = [p for pattern in ("run-*", "dbt_*-*-*") for p in target.glob(pattern)
+               if p.is_dir()]
+    folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    now = time.time()
+    removed = [p for p in folders[keep:] if now - p.stat().st_mtime > _DAY]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
+
+
 # One dbt invocation per layer, so the GX gates of a layer run between it and the next: a
 # failing staging or intermediate gate stops the models downstream of it, not only the
 # exports (issue #5). Seeds (code lists, municipalities) build with staging, before they
@@ -138,8 +160,10 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
         os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
         # The three layer steps of a run share a target folder: the first parses, the later
         # two reuse its partial parse (a full parse costs ~6 s more per step).
+        target = project.project_dir / project.target_path
+        prune_run_folders(target)
         invocation = dbt.cli(["build"], context=context,
-                             target_path=project.target_path / f"run-{context.run.run_id[:8]}")
+                             target_path=target / f"run-{context.run.run_id[:8]}")
         try:
             # dbt holds DuckDB's one write lock until it exits, so the events wait for it:
             # then each materialisation gets its table's schema and row count (issue #6).
