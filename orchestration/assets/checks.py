@@ -85,14 +85,16 @@ def _layer_gate(layer: str, suites: list[quality.SuiteSpec]):
     def _gate(context: AssetCheckExecutionContext, warehouse: Warehouse, data_docs: DataDocs):
         # Every selected suite runs and reports, also after one has failed: Dagster fails the
         # step at its end, so the steward sees each broken rule of the layer at once.
+        validator = quality.Validator(data_docs.root)
+        keys = sorted(context.selected_asset_check_keys, key=str)
         with warehouse.connect(read_only=True) as con:
-            for key in sorted(context.selected_asset_check_keys, key=str):
-                spec = by_key[key]
-                outcome = quality.validate(con, spec, docs_dir=data_docs.root)
-                yield AssetCheckResult(
-                    asset_key=key.asset_key, check_name=key.name, passed=outcome.success,
-                    severity=(AssetCheckSeverity.ERROR if spec.severity == "error"
-                              else AssetCheckSeverity.WARN),
-                    metadata=check_metadata(outcome))
+            outcomes = [validator.validate(con, by_key[key]) for key in keys]
+        validator.publish()  # the layer's Data Docs pages, and the index once
+        for key, outcome in zip(keys, outcomes, strict=True):
+            yield AssetCheckResult(
+                asset_key=key.asset_key, check_name=key.name, passed=outcome.success,
+                severity=(AssetCheckSeverity.ERROR if by_key[key].severity == "error"
+                          else AssetCheckSeverity.WARN),
+                metadata=check_metadata(outcome))
 
     return _gate

@@ -117,10 +117,12 @@ def _load(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing
     suites = raw_suites(tables)
     outcomes: list[tuple[quality.SuiteSpec, quality.SuiteOutcome]] = []
 
+    validator = quality.Validator(data_docs.root)
+
     def gate(con, incoming: dict[str, str]) -> bool:
         for spec in suites:
-            outcomes.append((spec, quality.validate(con, spec, docs_dir=data_docs.root,
-                                                    incoming=incoming)))
+            outcomes.append((spec, validator.validate(con, spec, incoming)))
+        validator.publish()
         return all(o.success for _, o in outcomes)
 
     try:

@@ -115,3 +115,21 @@ def test_the_timeliness_chart_mart_adds_up_to_the_nation(con):
     outcome = quality.validate(con, _real_suite("marts.mart_timeliness_groups"))
     failed = {o.rule: o.unexpected_count for o in outcome.failed}
     assert list(failed.values()) == [2] and "add up to the nation" in next(iter(failed))
+
+
+def test_one_publish_renders_every_page_of_the_validations_before_it(tmp_path, con, monkeypatch):
+    from urllib.parse import unquote
+
+    monkeypatch.setattr(quality, "BATCH_ROWS", 2)  # two batches each: a page each, one linked
+    spec = _suite(tmp_path, GRAIN)
+    _table(con, [("p1", 1, "a", "a"), ("p2", 1, "b", "b"), ("p3", 2, "c", "a")])
+    validator = quality.Validator(tmp_path / "gx")
+    first, second = validator.validate(con, spec), validator.validate(con, spec)
+    assert first.docs_url is None  # not yet published
+    validator.publish()
+    site = tmp_path / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
+    pages = sorted(site.glob("validations/**/*.html"))
+    assert len(pages) == 4 and (site / "index.html").exists()
+    for outcome in (first, second):
+        assert (site / unquote(outcome.docs_url.split("3001/", 1)[1])).exists()
+    assert first.docs_url != second.docs_url
