@@ -22,9 +22,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# dagster-dbt loads the dbt manifest when the definitions load: parse first.
+# dagster-dbt loads the dbt manifest when the definitions load: parse first. With the
+# warehouse path a run uses (the absolute default, as gop run passes it), since dbt parses
+# everything again when the profile differs; a run's first dbt step reuses this parse.
 $(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/seeds dbt_project/macros -type f) dbt_project/dbt_project.yml
-	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	cd dbt_project && GOP_WAREHOUSE_PATH="$${GOP_WAREHOUSE_PATH:-$(CURDIR)/data/warehouse.duckdb}" \
+		../$(BIN)/dbt parse --quiet --profiles-dir .
 	touch $(MANIFEST)
 
 dbt-parse: $(MANIFEST)
