@@ -1,7 +1,12 @@
 -- Course markers of specialised rehabilitation (method.md, Product 2 "Registrations"):
--- AWG1 (start) and AWX21 (stop), in LPR2 as t_sksube codes (person via t_adm, no course)
--- and in LPR3 as forloebsmarkoerer (person via the course).
-with lpr2_procedures as (
+-- the codes of the course_markers seed, AWG1 (start) and AWX21 (stop), in LPR2 as t_sksube
+-- codes (person via t_adm, no course) and in LPR3 as forloebsmarkoerer (person via the
+-- course).
+with marker_codes as (
+    select * from {{ ref('course_markers') }}
+),
+
+lpr2_procedures as (
     select * from {{ ref('stg_lpr2__t_sksube') }}
 ),
 
@@ -25,11 +30,13 @@ lpr2 as (
         lpr2_contacts.person_key,
         cast(null as varchar) as course_key,
         lpr2_procedures.procedure_code as marker_code,
+        marker_codes.marker_role,
         lpr2_procedures.procedure_date as marker_date
     from lpr2_procedures
+    inner join marker_codes
+        on lpr2_procedures.procedure_code = marker_codes.marker_code
     left join lpr2_contacts
         on lpr2_procedures.contact_key = lpr2_contacts.contact_key
-    where lpr2_procedures.procedure_code in ('AWG1', 'AWX21')
 ),
 
 lpr3 as (
@@ -39,11 +46,13 @@ lpr3 as (
         lpr3_courses.person_key,
         lpr3_markers.course_key,
         lpr3_markers.marker_code,
+        marker_codes.marker_role,
         lpr3_markers.marker_date
     from lpr3_markers
+    inner join marker_codes
+        on lpr3_markers.marker_code = marker_codes.marker_code
     left join lpr3_courses
         on lpr3_markers.course_key = lpr3_courses.course_key
-    where lpr3_markers.marker_code in ('AWG1', 'AWX21')
 )
 
 select * from lpr2

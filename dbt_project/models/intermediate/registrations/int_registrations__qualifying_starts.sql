@@ -14,12 +14,12 @@ plan_codes as (
 
 starts as (
     select * from markers
-    where marker_code = 'AWG1'
+    where marker_role = 'start'
 ),
 
 stops as (
     select * from markers
-    where marker_code = 'AWX21'
+    where marker_role = 'stop'
 )
 
 select
