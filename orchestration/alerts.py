@@ -47,6 +47,15 @@ def run_url(run_id: str) -> str | None:
     return f"{base.rstrip('/')}/runs/{run_id}" if base else None
 
 
+def email_message(alert: Alert, to: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = f"[GOP platform] {alert.title}"
+    msg["From"] = os.environ.get("GOP_ALERT_EMAIL_FROM", "gop-platform@localhost")
+    msg["To"] = to
+    msg.set_content(alert.text())
+    return msg
+
+
 def send(alert: Alert) -> list[str]:
     """Send on every configured channel; returns the channels that delivered."""
     delivered = []
@@ -62,15 +71,10 @@ def send(alert: Alert) -> list[str]:
             log.error("alert webhook failed: %s", exc)
     host, to = os.environ.get("GOP_ALERT_SMTP_HOST"), os.environ.get("GOP_ALERT_EMAIL_TO")
     if host and to:
-        msg = EmailMessage()
-        msg["Subject"] = f"[GOP platform] {alert.title}"
-        msg["From"] = os.environ.get("GOP_ALERT_EMAIL_FROM", "gop-platform@localhost")
-        msg["To"] = to
-        msg.set_content(alert.text())
         try:
             port = int(os.environ.get("GOP_ALERT_SMTP_PORT", "25"))
             with smtplib.SMTP(host, port, timeout=10) as smtp:
-                smtp.send_message(msg)
+                smtp.send_message(email_message(alert, to))
             delivered.append("smtp")
         except OSError as exc:
             log.error("alert e-mail failed: %s", exc)

@@ -33,24 +33,24 @@ def test_an_email_line_that_begins_with_a_dot_arrives_whole(monkeypatch):
 
     from tests.servers import Smtp
 
-    failure = next(f for n in range(80) if _wire_has_dot_line(
-        f := f"check gx_raw__gop__t_ggop: {'x' * n}2017-12/gop/t_ggop.csv row 17"))
+    to = "steward@example.org"
+    alert = next(a for n in range(80) if _wire_has_dot_line(a := alerts.Alert(
+        "Quality warning: x", "r1", "x",
+        [f"check gx_raw__gop__t_ggop: {'x' * n}2017-12/gop/t_ggop.csv row 17"]), to))
     smtp = Smtp()
     try:
         monkeypatch.delenv("GOP_ALERT_WEBHOOK_URL", raising=False)
         monkeypatch.setenv("GOP_ALERT_SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("GOP_ALERT_SMTP_PORT", str(smtp.port))
-        monkeypatch.setenv("GOP_ALERT_EMAIL_TO", "steward@example.org")
-        assert alerts.send(alerts.Alert("Quality warning: x", "r1", "x", [failure])) == ["smtp"]
+        monkeypatch.setenv("GOP_ALERT_EMAIL_TO", to)
+        assert alerts.send(alert) == ["smtp"]
         (mail,) = [message_from_string(m, policy=policy.default) for m in smtp.messages]
     finally:
         smtp.close()
     assert "2017-12/gop/t_ggop.csv row 17" in mail.get_content()
 
 
-def _wire_has_dot_line(failure: str) -> bool:
-    from email.message import EmailMessage
-
-    msg = EmailMessage()
-    msg.set_content(alerts.Alert("t", "r1", "x", [failure]).text())
-    return any(line.startswith(".") for line in msg.as_string().splitlines())
+def _wire_has_dot_line(alert: alerts.Alert, to: str) -> bool:
+    """The mail as `send` builds it has a line that begins with "." (before dot-stuffing)."""
+    wire = alerts.email_message(alert, to).as_string()
+    return any(line.startswith(".") for line in wire.splitlines())
