@@ -130,6 +130,50 @@ SUFFIXES = (".csv", ".parquet")
 # Delivery month folder name.
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
+# A table's own key (data-contract.md, "CSV format"): unique across every month of its
+# table; the plan ids are unique across both GOP tables, so they share one key scope.
+OWN_KEYS: dict[str, tuple[str, str]] = {  # table key -> (column, key scope)
+    "lpr2__t_adm": ("k_recnum", "lpr2__t_adm"),
+    "lpr3__kontakter": ("dw_ek_kontakt", "lpr3__kontakter"),
+    "lpr3__procedurer_andre": ("procedureregistrering_id", "lpr3__procedurer_andre"),
+    "lpr3__forloeb": ("dw_ek_forloeb", "lpr3__forloeb"),
+    "gop__t_dgop": ("k_brevid", "gop_plans"),
+    "gop__t_ggop": ("brev_id", "gop_plans"),
+}
+
+# Key columns (person, contact, course, plan, registration): opaque strings, "any non-empty
+# value without leading or trailing spaces" (data-contract.md, "CSV format"). Nothing may
+# depend on their shape; a foreign key may be missing where the contract says so.
+KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "lpr2__t_adm": ("k_recnum", "v_cpr_encrypted"),
+    "lpr2__t_bes": ("v_recnum",),
+    "lpr2__t_sksube": ("v_recnum",),
+    "lpr3__kontakter": ("dw_ek_kontakt", "dw_ek_forloeb", "cpr_encrypted"),
+    "lpr3__procedurer_andre": ("procedureregistrering_id", "dw_ek_kontakt", "dw_ek_forloeb"),
+    "lpr3__forloeb": ("dw_ek_forloeb", "cpr_encrypted"),
+    "lpr3__forloebsmarkoerer": ("dw_ek_forloeb",),
+    "gop__t_dgop": ("k_brevid", "v_cpr_encrypted"),
+    "gop__t_ggop": ("brev_id", "cpr_encrypted"),
+    "cpr__t_adresse": ("cpr_encrypted",),
+}
+
+# Fixed lengths the contract states for codes ("hospital code (4 chars)", "department code
+# (3 chars)"); a value of another length is not that code.
+LENGTHS: dict[tuple[str, str], int] = {
+    ("lpr2__t_adm", "c_sgh"): 4,
+    ("lpr2__t_adm", "c_afd"): 3,
+}
+
+# Ranges the contract states for whole numbers ("hour of admission, 0-23").
+RANGES: dict[tuple[str, str], tuple[int, int]] = {
+    ("lpr2__t_adm", "v_indtime"): (0, 23),
+}
+
+# Besides table files, a month folder may hold a transfer's marker and checksum files
+# (data-contract.md, "CSV format"): not data; a checksum must match its table file.
+MARKER_FILES = ("_SUCCESS",)
+CHECKSUM_SUFFIXES = {".md5": "md5", ".sha256": "sha256"}
+
 # Lineage columns added to every raw row at ingestion.
 LINEAGE_COLUMNS = (
     ("_delivery_month", "VARCHAR"),  # YYYY-MM, or 'snapshot' for cpr/t_adresse

@@ -33,13 +33,19 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import (
+    CHECKSUM_SUFFIXES,
     DATE,
     DUCKDB_TYPE,
     FORMAT_NAME,
     INT,
+    KEY_COLUMNS,
+    LENGTHS,
     LINEAGE_COLUMNS,
+    MARKER_FILES,
     MONTH_PATTERN,
     MONTHLY_TABLES,
+    OWN_KEYS,
+    RANGES,
     SNAPSHOT_TABLES,
     STRING,
     SUFFIXES,
@@ -55,12 +61,18 @@ SNAPSHOT = "snapshot"
 PERSON_COLUMNS = {"v_cpr_encrypted", "cpr_encrypted"}
 
 # Strict text shapes of data-contract.md; DuckDB's casts are more lenient than the contract.
+# A time of 24:00 is the end of that day (ISO 8601); any other hour above 23 or minute above
+# 59 is not a time (data-contract.md, "CSV format"). DuckDB reads TIME '24:00:00' as that,
+# and `date + time '24:00'` as 00:00 of the next day.
+_HH_MM = r"(([01]\d|2[0-3]):[0-5]\d|24:00)"
 _SHAPE = {
     DATE: r"\d{4}-\d{2}-\d{2}",
-    TIME: r"\d{2}:\d{2}",
-    TIMESTAMP: r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}",
+    TIME: _HH_MM,
+    TIMESTAMP: r"\d{4}-\d{2}-\d{2}T(([01]\d|2[0-3]):[0-5]\d:[0-5]\d|24:00:00)",
     INT: r"[+-]?\d+",
 }
+# The top of the landing directory: month folders, the CPR snapshot folder, markers.
+CPR_FOLDER = "cpr"
 
 
 class ContractError(ValueError):
@@ -70,8 +82,13 @@ class ContractError(ValueError):
                  column: str | None = None):
         self.file, self.row, self.column, self.problem = file, row, column, problem
         where = [file]
+        # A CSV row has a line (the header is line 1); a Parquet file has rows only.
+        lines = not file.endswith(".parquet")
         if row is not None:
-            where.append(f"row {row} (line {row + 1})" if row > 0 else "header row")
+            if row == 0:
+                where.append("header row" if lines else "schema")
+            else:
+                where.append(f"row {row} (line {row + 1})" if lines else f"row {row}")
         if column is not None:
             where.append(f"column {column}")
         super().__init__(f"{', '.join(where)}: {problem}")
@@ -100,12 +117,34 @@ class LoadedFile:
 
 
 # --- landing directory ---------------------------------------------------------------------
+def _hidden(name: str) -> bool:
+    """A name starting with '.' is the file system's or a tool's (`.snapshot` of a file
+    server, `.DS_Store`), never a delivery: it is passed over everywhere."""
+    return name.startswith(".")
+
+
 def delivery_months(landing: Path) -> list[str]:
-    """Month folders present in the landing directory, in order."""
+    """Month folders present in the landing directory, in order. Anything else at its top
+    but `cpr/` and a transfer marker is a delivery that cannot be placed (data-contract.md,
+    "CSV format": month folders are named YYYY-MM exactly): an error naming it."""
     if not landing.is_dir():
         return []
-    return sorted(p.name for p in landing.iterdir()
-                  if p.is_dir() and re.match(MONTH_PATTERN, p.name))
+    months = []
+    for p in sorted(landing.iterdir()):
+        if _hidden(p.name):
+            continue
+        if p.is_dir() and re.match(MONTH_PATTERN, p.name):
+            months.append(p.name)
+        elif p.is_dir() and p.name == CPR_FOLDER:
+            continue
+        elif p.is_dir():
+            raise ContractError(f"{p.name}/", "a folder that is no delivery month: month "
+                                "folders are named YYYY-MM exactly (e.g. 2019-02), so this "
+                                "delivery cannot be placed; rename or remove it")
+        elif p.name not in MARKER_FILES:
+            raise ContractError(p.name, "not a file of the contract: the top of the landing "
+                                "directory holds YYYY-MM/ month folders and cpr/ only")
+    return months
 
 
 def find_file(landing: Path, table: Table, month: str | None) -> Path | None:
@@ -117,20 +156,55 @@ def find_file(landing: Path, table: Table, month: str | None) -> Path | None:
     return found[0] if found else None
 
 
-def check_month_folder(landing: Path, month: str, tables: Sequence[Table]) -> None:
-    """Every file of a month folder is a file of the contract, and there is at least one."""
-    folder = landing / month
+def _folder_files(landing: Path, folder: Path) -> list[str]:
+    return sorted(p.relative_to(landing).as_posix() for p in folder.rglob("*")
+                  if p.is_file() and not any(_hidden(part) for part in
+                                             p.relative_to(landing).parts))
+
+
+def _verify_checksum(landing: Path, rel: str, table_rel: str) -> None:
+    """A `<file>.md5` / `<file>.sha256` beside a table file must match it (data-contract.md:
+    a mismatch means the transfer is broken). The checksum is the file's first word, as
+    md5sum and sha256sum write it."""
+    algorithm = CHECKSUM_SUFFIXES[Path(rel).suffix]
+    table_path = landing / table_rel
+    if not table_path.is_file():
+        raise ContractError(rel, f"a checksum file without its table file {table_rel}")
+    words = (landing / rel).read_text(encoding="utf-8-sig", errors="replace").split()
+    expected = words[0].lower() if words else ""
+    digest = hashlib.new(algorithm)
+    with open(table_path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    if expected != digest.hexdigest():
+        raise ContractError(table_rel, f"does not match its checksum file {Path(rel).name} "
+                            f"({algorithm}): the transfer is broken; deliver the file again")
+
+
+def check_folder(landing: Path, folder: str, tables: Sequence[Table],
+                 month: str | None) -> None:
+    """Every file of a delivery folder is a file of the contract, a transfer marker, or a
+    checksum file that matches its table file; a month folder holds at least one table file."""
     expected = {table.relative_path(month, s).as_posix() for table in tables for s in SUFFIXES}
-    files = sorted(p.relative_to(landing).as_posix() for p in folder.rglob("*")
-                   if p.is_file() and not p.name.startswith("."))
+    files = _folder_files(landing, landing / folder)
     for rel in files:
-        if rel not in expected:
-            raise ContractError(rel, "not a file of the contract (a renamed file?); a month "
-                                "folder holds lpr2/, lpr3/ and gop/ files named as in "
-                                "data-contract.md, e.g. lpr2/t_adm.csv")
-    if not any(rel in expected for rel in files):
+        base, suffix = rel.rsplit(".", 1)[0] if "." in rel else rel, Path(rel).suffix
+        if rel in expected or Path(rel).name in MARKER_FILES:
+            continue
+        if suffix in CHECKSUM_SUFFIXES and base in expected:
+            _verify_checksum(landing, rel, base)
+            continue
+        raise ContractError(rel, "not a file of the contract (a renamed file?); a month "
+                            "folder holds lpr2/, lpr3/ and gop/ files named as in "
+                            "data-contract.md, e.g. lpr2/t_adm.csv, and may hold _SUCCESS "
+                            "and <file>.md5 / <file>.sha256")
+    if month is not None and not any(rel in expected for rel in files):
         raise ContractError(f"{month}/", "the delivery folder holds no extract file: an "
                             "empty delivery is refused, so it cannot erase the month")
+
+
+def check_month_folder(landing: Path, month: str, tables: Sequence[Table]) -> None:
+    check_folder(landing, month, tables, month)
 
 
 def file_fingerprint(path: Path) -> str:
@@ -190,12 +264,24 @@ def loaded_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 # --- reading and checking one file ---------------------------------------------------------
+_SEPARATORS = {";": "';'", "\t": "a tab", "|": "'|'"}
+
+
 def _check_header(names: Sequence[str], table: Table, rel: str) -> None:
     expected = table.column_names
-    for c in expected:
-        if c not in names:
-            raise ContractError(rel, "missing column (the contract requires "
-                                f"{', '.join(expected)})", row=0, column=c)
+    missing = [c for c in expected if c not in names]
+    if missing and len(names) == 1:
+        sep = next((s for s in _SEPARATORS if s in names[0]), None)
+        if sep is not None:
+            raise ContractError(rel, f"the header is one field separated by {_SEPARATORS[sep]}: "
+                                "the contract's separator is ',' (comma)", row=0)
+    if missing and sorted(c.lower() for c in names) == sorted(expected):
+        raise ContractError(rel, "the header names are not in the contract's lower case "
+                            f"({', '.join(c for c in names if c != c.lower())[:80]}); "
+                            "name the columns exactly as data-contract.md does", row=0)
+    for c in missing:
+        raise ContractError(rel, "missing column (the contract requires "
+                            f"{', '.join(expected)})", row=0, column=c)
     for c in names:
         if c not in expected:
             raise ContractError(rel, "unexpected column, not in the contract", row=0, column=c)
@@ -248,8 +334,43 @@ def _diagnose_csv(path: Path, rel: str, table: Table) -> ContractError | None:
     return None
 
 
+# How a staged column becomes its contract type (`_bad_value_sql`, `_typed_value`):
+TEXT = "text"  # a CSV field, or a Parquet string column: the contract's text format
+NATIVE = "native"  # a Parquet column already of the contract's type
+WHOLE = "whole"  # a Parquet floating-point column for a whole number: only integral values
+MIDNIGHT = "midnight"  # a Parquet timestamp column for a date: only times of 00:00:00
+
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+             "UINTEGER", "UBIGINT"}
+_NATIVE_TYPES = {
+    STRING: {"VARCHAR"},
+    INT: _INTEGERS,
+    DATE: {"DATE"},
+    TIME: {"TIME"},
+    TIMESTAMP: {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE"},
+}
+
+
+def _parquet_mode(kind: str, duckdb_type: str, rel: str, column: str) -> str:
+    """Cast a Parquet column only where nothing is lost; otherwise refuse it by name."""
+    if duckdb_type in _NATIVE_TYPES[kind]:
+        return NATIVE
+    if duckdb_type == "VARCHAR":
+        return TEXT
+    if kind == INT and (duckdb_type in ("FLOAT", "DOUBLE") or duckdb_type.startswith("DECIMAL")):
+        return WHOLE
+    if kind == DATE and duckdb_type.startswith("TIMESTAMP") and "TIME ZONE" not in duckdb_type:
+        return MIDNIGHT
+    why = (" (a code or key is a string: a number loses its leading zeros, e.g. 041 -> 41)"
+           if kind == STRING else "")
+    raise ContractError(rel, f"the column is stored as {duckdb_type}, the contract says "
+                        f"{FORMAT_NAME.get(kind, 'a string')}{why}; write it as "
+                        f"{'a string' if kind == STRING else 'that type or a string'}",
+                        row=0, column=column)
+
+
 def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: Table,
-               stage: str) -> None:
+               stage: str) -> dict[str, str]:
     names = _csv_header(path, rel)
     _check_header(names, table, rel)
     columns = ", ".join(f"'{c}': 'VARCHAR'" for c in names)
@@ -269,82 +390,202 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: Tabl
         line = re.search(r"Line: (\d+)", str(exc))
         raise ContractError(rel, "cannot be read as CSV",
                             row=int(line.group(1)) - 1 if line else None) from None
-    _check_values(con, stage, rel, table, text=True)
+    return {c: TEXT for c in table.column_names}
 
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: Table,
-                   stage: str) -> None:
+                   stage: str) -> dict[str, str]:
     try:
-        names = [r[0] for r in con.execute(
-            "SELECT name FROM parquet_schema(?) WHERE num_children IS NULL OR "
-            "num_children = 0", [str(path)]).fetchall()]
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {stage} AS
             SELECT row_number() OVER () AS _source_row, * FROM read_parquet(?)""",
             [str(path)])
+        types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {stage}").fetchall()}
     except duckdb.Error:
         raise ContractError(rel, "cannot be read as Parquet") from None
-    _check_header(names, table, rel)
-    _check_values(con, stage, rel, table, text=False)
+    types.pop("_source_row")
+    _check_header(list(types), table, rel)
+    return {c: _parquet_mode(k, types[c], rel, c) for c, k in table.columns}
 
 
-def _bad_value_sql(column: str, kind: str, text: bool) -> str:
+def _bad_value_sql(column: str, kind: str, mode: str) -> str | None:
+    """A condition true for a value that is not of the contract's format, or None when the
+    column's type already guarantees it."""
     q = f'"{column}"'
-    target = DUCKDB_TYPE[kind]
-    if not text:
-        return f"try_cast({q} AS {target}) IS NULL"
-    shape = _SHAPE[kind]
+    if mode == NATIVE or kind == STRING:
+        return None
+    if mode == WHOLE:
+        return f"NOT isfinite({q}) OR {q} <> round({q})"
+    if mode == MIDNIGHT:
+        return f"CAST({q} AS TIME) <> TIME '00:00:00'"
     value = f"replace({q}, 'T', ' ')" if kind == TIMESTAMP else q
-    return f"NOT regexp_full_match({q}, '{shape}') OR try_cast({value} AS {target}) IS NULL"
+    return (f"NOT regexp_full_match({q}, '{_SHAPE[kind]}') "
+            f"OR try_cast({value} AS {DUCKDB_TYPE[kind]}) IS NULL")
+
+
+def _first_bad_row(con, stage: str, rules: list[tuple[str, str, str]]
+                   ) -> tuple[int, str, str] | None:
+    """The first row (by source row) that breaks one of `rules` (column, condition, problem),
+    in one scan: (row, column, problem)."""
+    if not rules:
+        return None
+    firsts = ", ".join(f'min(CASE WHEN "{c}" IS NOT NULL AND ({cond}) THEN _source_row END)'
+                       for c, cond, _ in rules)
+    found = con.execute(f"SELECT {firsts} FROM {stage}").fetchone()
+    bad = [(row, c, problem) for row, (c, _, problem) in zip(found, rules, strict=True)
+           if row is not None]
+    return min(bad, key=lambda b: b[0]) if bad else None
+
+
+def _shown(con, stage: str, column: str, row: int, table: Table) -> str:
+    """The offending value for a message, unless it is a key (never quoted)."""
+    if column in PERSON_COLUMNS or column in KEY_COLUMNS.get(table.key, ()):
+        return ""
+    value = con.execute(f'SELECT "{column}" FROM {stage} WHERE _source_row = ?',
+                        [row]).fetchone()[0]
+    return f" {str(value)[:40]!r}"
 
 
 def _check_values(con: duckdb.DuckDBPyConnection, stage: str, rel: str, table: Table,
-                  text: bool) -> None:
+                  modes: dict[str, str]) -> None:
     """Every typed column parses as the contract's format; report the first row that does not."""
-    typed = [(c, k) for c, k in table.columns if k != STRING]
-    if not typed:
-        return
-    firsts = ", ".join(
-        f'min(CASE WHEN "{c}" IS NOT NULL AND ({_bad_value_sql(c, k, text)}) '
-        f"THEN _source_row END)" for c, k in typed)
-    found = con.execute(f"SELECT {firsts} FROM {stage}").fetchone()
-    bad = [(row, c, k) for row, (c, k) in zip(found, typed, strict=True) if row is not None]
-    if not bad:
-        return
-    row, column, kind = min(bad, key=lambda b: b[0])
-    value = con.execute(f'SELECT "{column}" FROM {stage} WHERE _source_row = ?',
-                        [row]).fetchone()[0]
-    shown = "" if column in PERSON_COLUMNS else f" {str(value)[:40]!r}"
-    raise ContractError(rel, f"value{shown} is not {FORMAT_NAME[kind]}", row=row, column=column)
+    rules = [(c, cond, f"is not {FORMAT_NAME[k]}") for c, k in table.columns
+             if (cond := _bad_value_sql(c, k, modes[c])) is not None]
+    bad = _first_bad_row(con, stage, rules)
+    if bad:
+        row, column, problem = bad
+        raise ContractError(rel, f"value{_shown(con, stage, column, row, table)} {problem}",
+                            row=row, column=column)
 
 
-def _typed_select(table: Table, stage: str, text: bool) -> str:
-    parts = []
+def _check_rules(con: duckdb.DuckDBPyConnection, stage: str, rel: str, table: Table) -> None:
+    """The contract's rules on values of a readable file (data-contract.md, "CSV format" and
+    "Tables"): keys are opaque strings without leading or trailing spaces and a table's own
+    key is present; no field holds a NUL byte; fixed-length codes have their length; ranged
+    whole numbers lie in their range. The first row that breaks one is refused by name."""
+    keys = KEY_COLUMNS.get(table.key, ())
+    own = OWN_KEYS.get(table.key, (None,))[0]
+    rules: list[tuple[str, str, str]] = []
     for c, kind in table.columns:
         q = f'"{c}"'
         if kind == STRING:
-            parts.append(f"CAST({q} AS VARCHAR) AS {q}")
-        elif kind == TIMESTAMP and text:
-            parts.append(f"CAST(replace({q}, 'T', ' ') AS TIMESTAMP) AS {q}")
-        else:
-            parts.append(f"CAST({q} AS {DUCKDB_TYPE[kind]}) AS {q}")
-    return ", ".join(parts)
+            rules.append((c, f"strpos({q}, chr(0)) > 0", "holds a NUL byte"))
+        if c in keys:
+            rules.append((c, f"{q} = '' OR {q} <> trim({q}, ' ')",
+                          "is a key with leading or trailing spaces (a key is any non-empty "
+                          "value without them)"))
+        if (table.key, c) in LENGTHS:
+            n = LENGTHS[(table.key, c)]
+            rules.append((c, f"length({q}) <> {n}",
+                          f"is not {n} characters long (the contract's code length)"))
+        if (table.key, c) in RANGES:
+            low, high = RANGES[(table.key, c)]
+            rules.append((c, f"{q} NOT BETWEEN {low} AND {high}",
+                          f"is outside the contract's range {low}-{high}"))
+    bad = _first_bad_row(con, stage, rules)
+    if bad:
+        row, column, problem = bad
+        raise ContractError(rel, f"value{_shown(con, stage, column, row, table)} {problem}",
+                            row=row, column=column)
+    if own is not None:
+        missing = con.execute(f'SELECT min(_source_row) FROM {stage} WHERE "{own}" IS NULL'
+                              ).fetchone()[0]
+        if missing is not None:
+            raise ContractError(rel, "the table's own key is missing (it is required and "
+                                "unique)", row=missing, column=own)
+
+
+def _typed_value(column: str, kind: str, mode: str) -> str:
+    q = f'"{column}"'
+    if kind == STRING:
+        return f"CAST({q} AS VARCHAR)"
+    if kind == TIMESTAMP and mode == TEXT:
+        return f"CAST(replace({q}, 'T', ' ') AS TIMESTAMP)"
+    return f"CAST({q} AS {DUCKDB_TYPE[kind]})"
+
+
+def _check_month_text(con, stage: str, rel: str, table: Table, month: str,
+                      modes: dict[str, str]) -> None:
+    """data-contract.md: a month folder holds the rows whose month column is in that month,
+    judged on the date as written (a sent time of 24:00 on the last day is still that day's
+    row, though it is the next day's 00:00)."""
+    column = table.month_column
+    if column is None:
+        return
+    q = f'"{column}"'
+    written = f"left({q}, 7)" if modes[column] == TEXT else f"strftime({q}, '%Y-%m')"
+    found = con.execute(
+        f"SELECT _source_row, left(CAST({q} AS VARCHAR), 10) FROM {stage} "
+        f"WHERE {written} <> ? ORDER BY _source_row LIMIT 1", [month]).fetchone()
+    if found:
+        raise ContractError(rel, f"date {found[1]} is not in the delivery month {month} "
+                            "(a wrong date, or a month delivered under another month's "
+                            "folder?)", row=found[0], column=column)
 
 
 def stage_file(con: duckdb.DuckDBPyConnection, landing: Path, path: Path, table: Table,
-               stage: str) -> tuple[str, str]:
-    """Read and check one file into a typed temp table; returns (relative path, sha256)."""
+               stage: str, month: str | None = None) -> tuple[str, str]:
+    """Read and check one file into a typed temp table; returns (relative path, sha256).
+    With a month, its rows must lie in that month."""
     rel = path.relative_to(landing).as_posix()
-    text = path.suffix == ".csv"
     raw_stage = f"{stage}_text"
-    if text:
-        _stage_csv(con, path, rel, table, raw_stage)
+    if path.suffix == ".csv":
+        modes = _stage_csv(con, path, rel, table, raw_stage)
     else:
-        _stage_parquet(con, path, rel, table, raw_stage)
+        modes = _stage_parquet(con, path, rel, table, raw_stage)
+    _check_values(con, raw_stage, rel, table, modes)
+    if month is not None:
+        _check_month_text(con, raw_stage, rel, table, month, modes)
+    typed = ", ".join(f'{_typed_value(c, k, modes[c])} AS "{c}"' for c, k in table.columns)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {stage} AS
-        SELECT {_typed_select(table, raw_stage, text)}, _source_row FROM {raw_stage}""")
+        SELECT {typed}, _source_row FROM {raw_stage}""")
     con.execute(f"DROP TABLE {raw_stage}")
+    _check_rules(con, stage, rel, table)
     return rel, file_fingerprint(path)
+
+
+def check_unique_keys(con: duckdb.DuckDBPyConnection, staged, replaced: dict[str, list[str]]
+                      ) -> None:
+    """A table's own key is unique across all months of its table (the plan ids across both
+    GOP tables): a second row with a key, in the delivery or in a month already loaded and
+    not being replaced, is a broken delivery (data-contract.md, "CSV format"). Refused
+    naming both places; the key itself is never quoted."""
+    scopes: dict[str, list[str]] = {}
+    for table, _, info, stage in staged:
+        if stage is not None and table.key in OWN_KEYS:
+            column, scope = OWN_KEYS[table.key]
+            scopes.setdefault(scope, []).append(
+                f'SELECT "{column}" AS k, \'{info.file}\' AS f, _source_row AS r, '
+                f"'{column}' AS c, 0 AS loaded FROM {stage}")
+    for scope, parts in scopes.items():
+        incoming = " UNION ALL ".join(parts)
+        earlier = []
+        for key, (col, sc) in OWN_KEYS.items():
+            if sc != scope:
+                continue
+            months = replaced.get(key, [])
+            not_replaced = (f"WHERE _delivery_month NOT IN ({', '.join(repr(m) for m in months)})"
+                            if months else "")
+            earlier.append(f'SELECT "{col}" AS k, _source_file AS f, _source_row AS r, '
+                           f"'{col}' AS c, 1 AS loaded FROM {RAW_SCHEMA}.{key} {not_replaced}")
+        found = con.execute(f"""
+            WITH incoming AS ({incoming}),
+            loaded AS (SELECT * FROM ({' UNION ALL '.join(earlier)}) AS l
+                       WHERE k IN (SELECT k FROM incoming)),
+            every AS (SELECT * FROM incoming UNION ALL SELECT * FROM loaded),
+            ranked AS (SELECT f, r, c, loaded, row_number() OVER (
+                           PARTITION BY k ORDER BY loaded DESC, f, r) AS nth,
+                           first_value(f) OVER (PARTITION BY k ORDER BY loaded DESC, f, r) AS f1,
+                           first_value(r) OVER (PARTITION BY k ORDER BY loaded DESC, f, r) AS r1
+                       FROM every)
+            SELECT f, r, c, f1, r1, count(*) OVER () FROM ranked WHERE nth > 1
+            ORDER BY f, r LIMIT 1""").fetchone()
+        if found:
+            file, row, column, first_file, first_row, n = found
+            raise ContractError(file, f"the same key as {first_file} row {first_row} "
+                                f"({n} repeated key{'s' if n > 1 else ''} in all): a table's own "
+                                "key is unique across all months, so this is a broken delivery",
+                                row=row, column=column)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -357,20 +598,6 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""CREATE TABLE IF NOT EXISTS {DELIVERIES_TABLE} (
         table_key VARCHAR, delivery_month VARCHAR, source_file VARCHAR, row_count BIGINT,
         sha256 VARCHAR, loaded_at TIMESTAMP)""")
-
-
-def _check_month(con: duckdb.DuckDBPyConnection, stage: str, rel: str, table: Table,
-                 month: str) -> None:
-    """data-contract.md: a month folder holds the rows whose month column is in that month."""
-    column = table.month_column
-    found = con.execute(
-        f'SELECT _source_row, strftime("{column}", \'%Y-%m-%d\') FROM {stage} '
-        f'WHERE strftime("{column}", \'%Y-%m\') <> ? ORDER BY _source_row LIMIT 1',
-        [month]).fetchone()
-    if found:
-        raise ContractError(rel, f"date {found[1]} is not in the delivery month {month} "
-                            "(a wrong date, or a month delivered under another month's "
-                            "folder?)", row=found[0], column=column)
 
 
 def _rows_to_write(table: Table, month: str, info: LoadedFile, stage: str,
@@ -416,6 +643,8 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
             raise DeliveryNotFound(f"no delivery folder {m}/ in the landing directory")
         if m != SNAPSHOT:
             check_month_folder(landing, m, tables)
+        else:
+            check_folder(landing, CPR_FOLDER, tables, None)
     ensure_raw_schema(con)
     staged: list[tuple[Table, str, LoadedFile, str | None]] = []
     views: dict[str, str] = {}
@@ -428,11 +657,11 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
                                    None))
                     continue
                 stage = f"_stage_{table.key}_{len(staged)}"
-                rel, sha = stage_file(con, landing, path, table, stage)
+                rel, sha = stage_file(con, landing, path, table, stage,
+                                      None if month == SNAPSHOT else month)
                 rows = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
                 staged.append((table, month, LoadedFile(table.key, month, rel, rows, sha), stage))
-                if month != SNAPSHOT:
-                    _check_month(con, stage, rel, table, month)
+        check_unique_keys(con, staged, {t.key: months for t in tables})
         loaded_at = datetime.now().replace(microsecond=0)
         if gate is not None:
             views = _incoming_views(con, staged, loaded_at)
