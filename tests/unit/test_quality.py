@@ -133,3 +133,100 @@ def test_one_publish_renders_every_page_of_the_validations_before_it(tmp_path, c
     for outcome in (first, second):
         assert (site / unquote(outcome.docs_url.split("3001/", 1)[1])).exists()
     assert first.docs_url != second.docs_url
+
+
+# --- person keys are opaque, and no GX file ever holds one ------------------------------------
+def _raw_suite(name: str) -> quality.SuiteSpec:
+    (spec,) = [s for s in quality.load_suites() if s.name == f"raw.{name}"]
+    return spec
+
+
+def _shape_rules(spec: quality.SuiteSpec) -> list[str]:
+    return [e["meta"]["rule"] for e in spec.expectations
+            if "GOP_PERSON_KEY_PATTERN" in e["meta"].get("rule", "")]
+
+
+def test_keys_are_opaque_by_default_and_a_shape_is_opt_in(monkeypatch):
+    monkeypatch.delenv("GOP_PERSON_KEY_PATTERN", raising=False)
+    assert _shape_rules(_raw_suite("lpr2__t_adm")) == []
+    monkeypatch.setenv("GOP_PERSON_KEY_PATTERN", "^[0-9A-F]{16}$")
+    assert len(_shape_rules(_raw_suite("lpr2__t_adm"))) == 1
+
+
+KEYS = ["secret-person-0001", "SECRET-PERSON-0002", "Zz9-secret-0003"]
+
+
+def test_a_failing_key_rule_leaves_no_key_in_any_file_gx_writes(tmp_path, monkeypatch):
+    """GX keeps a sample of unexpected values per expectation in its results and Data Docs;
+    the rule on a person key is judged in DuckDB, so only true/false reaches GX."""
+    monkeypatch.setenv("GOP_PERSON_KEY_PATTERN", "^[0-9]+$")  # no key here matches
+    spec = _raw_suite("gop__t_ggop")
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute("""create table raw.gop__t_ggop as select 'b' || i as brev_id,
+        ['secret-person-0001', 'SECRET-PERSON-0002', 'Zz9-secret-0003'][i % 3 + 1]
+            as cpr_encrypted,
+        timestamp '2019-01-02 10:00' as afsendt_tidspunkt, 'SOR1' as afsender_sor,
+        '101' as modtager_kommunekode, 'ALM' as plantype, '2019-01' as _delivery_month,
+        '2019-01/gop/t_ggop.csv' as _source_file, i as _source_row,
+        timestamp '2019-02-01' as _loaded_at from range(1, 31) t(i)""")
+    validator = quality.Validator(tmp_path / "gx")
+    out = validator.validate(con, spec)
+    validator.publish()
+    assert not out.success
+    (failed,) = out.failed
+    assert "GOP_PERSON_KEY_PATTERN" in failed.rule and failed.unexpected_count == 30
+    assert failed.locations[0] == "2019-01/gop/t_ggop.csv row 1"
+    written = [p for p in (tmp_path / "gx").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".html" for p in written) and any(p.suffix == ".json"
+                                                             for p in written)
+    for path in written:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        assert not any(k in text or k.lower() in text.lower() for k in KEYS), path
+
+
+def test_an_expectation_a_sensitive_column_cannot_be_judged_on_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="sensitive column person_key"):
+        _suite(tmp_path, """
+asset: [marts, t]
+expectations:
+  - type: expect_column_value_lengths_to_equal
+    kwargs: {column: person_key, value: 16}
+""")
+
+
+# --- what pandas cannot hold, and tiny deliveries --------------------------------------------
+def test_a_time_of_24_00_is_validated_without_error(tmp_path, con):
+    spec = _suite(tmp_path, """
+asset: [marts, t]
+expectations:
+  - type: expect_column_values_to_not_be_null
+    kwargs: {column: sent_time}
+""")
+    con.execute("create table marts.t as select time '24:00:00' as sent_time")
+    assert quality.validate(con, spec).success
+
+
+ROW_RULE = """
+asset: [marts, t]
+expectations:
+  - type: expect_column_values_to_be_in_set
+    kwargs: {column: kind, value_set: [a], mostly: 0.999}
+"""
+
+
+@pytest.mark.parametrize(("rows", "bad", "passes"), [
+    (20, 3, True),  # 15 % of a tiny delivery: within the floor of 10 rows, quarantined
+    (20, 11, False),  # beyond the floor
+    (100_000, 90, True),  # 0.09 %: within the share
+    (100_000, 200, False),  # 0.2 %: beyond both
+])
+def test_the_quarantine_threshold_has_a_floor_of_rows_for_tiny_deliveries(
+        tmp_path, con, monkeypatch, rows, bad, passes):
+    monkeypatch.delenv("GOP_QUARANTINE_MIN_ROWS", raising=False)
+    spec = _suite(tmp_path, ROW_RULE)
+    con.execute(f"create table marts.t as select case when i < {bad} then 'x' else 'a' end "
+                f"as kind from range({rows}) t(i)")
+    out = quality.validate(con, spec)
+    assert out.success is passes
+    assert bool(out.quarantined) is passes
