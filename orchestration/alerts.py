@@ -111,6 +111,11 @@ def failures_of_run(instance, run_id: str) -> list[str]:
     return out
 
 
+def is_warning(failure: str) -> bool:
+    """A line of `failures_of_run` that is a failed WARN check (it did not fail the run)."""
+    return failure.startswith("check ") and " failed (WARN" in failure
+
+
 def _describe_check(check) -> str:
     """Which check on which asset, how many rows broke which rule, where the first ones are
     in the delivery, and the Data Docs page: the check's own metadata, which holds no

@@ -82,7 +82,11 @@ def new_deliveries(context: SensorEvaluationContext, landing: Landing, warehouse
     cache = json.loads(context.cursor) if context.cursor else {}
     seen: dict[str, list] = {}
     changed: dict[str, str] = {}
-    for month in ingest.delivery_months(landing.root):
+    try:
+        months = ingest.delivery_months(landing.root)
+    except ingest.ContractError as exc:
+        return SkipReason(f"nothing loads while the landing directory holds {exc}")
+    for month in months:
         fingerprint, files = ingest.month_fingerprint(landing.root, month, cache)
         seen.update(files)
         if files and fingerprint != loaded.get(month):
@@ -103,7 +107,10 @@ def new_deliveries(context: SensorEvaluationContext, landing: Landing, warehouse
           description="Monthly refresh: load the newest delivery month, then (through "
                       "refresh_after_ingest) everything downstream.")
 def monthly_refresh(context: ScheduleEvaluationContext, landing: Landing):
-    months = ingest.delivery_months(landing.root)
+    try:
+        months = ingest.delivery_months(landing.root)
+    except ingest.ContractError as exc:
+        return SkipReason(f"nothing loads while the landing directory holds {exc}")
     if not months:
         return SkipReason(f"no delivery month folder in {landing.path}")
     # One run per tick already; no run key, so a manual re-run of the tick also starts one.

@@ -13,6 +13,7 @@ GOP_WAREHOUSE_PATH, GOP_EXPORT_DIR (defaults under ./data/).
 
 import argparse
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -73,17 +74,42 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from orchestration.config import load_settings
+    from orchestration.ingest import ContractError
     from orchestration.runner import NothingToLoad, run_platform
 
     settings = load_settings(landing_dir=args.landing, warehouse_path=args.warehouse,
                              export_dir=args.exports)
+    stopped: list[str] = []
+
+    def on_terminate(signum, _frame):
+        # SIGTERM (systemd, a scheduler, `kill`) stops the run as Ctrl-C does; Dagster then
+        # fails the step under way, whose transaction is not committed. Remembered so that
+        # the summary says which signal it was, not Dagster's interrupt exception.
+        stopped.append(signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_terminate)
     try:
         summary = run_platform(settings, first=args.first, last=args.last,
                                refresh=args.refresh)
     except NothingToLoad as exc:
         print(f"gop run: {exc}; nothing was changed.", file=sys.stderr)
         return 1
+    except (KeyboardInterrupt, ContractError) as exc:
+        if isinstance(exc, ContractError):
+            print(f"gop run: {exc}; nothing was loaded.", file=sys.stderr)
+            return 1
+        print(f"gop run: stopped by {stopped[0] if stopped else 'SIGINT'} before a run "
+              "finished; what it had not committed was not written.", file=sys.stderr)
+        return 128 + (signal.SIGTERM if stopped else signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if stopped:
+        summary.success, summary.stopped_by = False, stopped[0]
+        summary.failures = [f for f in summary.failures if "Interrupt" not in f]
     print(summary.describe())
+    if stopped:
+        return 128 + signal.SIGTERM
     return 0 if summary.success else 1
 
 

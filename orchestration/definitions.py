@@ -15,7 +15,11 @@ from orchestration.automation import monthly_refresh, new_deliveries, refresh_af
 from orchestration.config import Settings, load_settings
 from orchestration.jobs import ingest_deliveries_job, refresh_job
 from orchestration.resources import DataDocs, Exports, Landing, Warehouse
-from orchestration.sensors import alert_on_failed_warn_checks, alert_on_run_failure
+from orchestration.sensors import (
+    alert_on_failed_warn_checks,
+    alert_on_run_failure,
+    recover_dead_runs,
+)
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
@@ -28,7 +32,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         jobs=[ingest_deliveries_job, refresh_job],
         schedules=[monthly_refresh],
         sensors=[new_deliveries, refresh_after_ingest, alert_on_run_failure,
-                 alert_on_failed_warn_checks],
+                 alert_on_failed_warn_checks, recover_dead_runs],
         resources={
             "warehouse": Warehouse(path=str(settings.warehouse_path)),
             "landing": Landing(path=str(settings.landing_dir)),

@@ -5,6 +5,7 @@ then one run rebuilds everything that is not a delivery month. Runs are recorded
 Dagster instance under DAGSTER_HOME, so `make ui` shows them.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,7 +14,7 @@ from dagster import DagsterInstance
 
 from orchestration.config import Settings, export_to_environment
 from orchestration.contract import SNAPSHOT_TABLES
-from orchestration.ingest import delivery_months, find_file
+from orchestration.ingest import ContractError, delivery_months, find_file
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 # Dagster's own DEBUG event lines would print one line per partition and asset.
@@ -43,19 +44,26 @@ class RunSummary:
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     exports: list[Path] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)  # months whose ingestion run succeeded
+    refreshed: bool = False
+    stopped_by: str | None = None  # the signal that stopped the run, e.g. SIGTERM
 
     def describe(self) -> str:
-        lines = [f"loaded {len(self.months)} delivery months"
-                 + (f" ({self.months[0]} .. {self.months[-1]})" if self.months else "")]
+        span = (f" ({self.loaded[0]} .. {self.loaded[-1]})" if self.loaded else "")
+        lines = [f"loaded {len(self.loaded)} of {len(self.months)} delivery months{span}"]
         if self.warnings:
             lines.append("WARNINGS (alert sent):")
             lines += [f"  {w}" for w in self.warnings]
-        if self.success and self.exports:
+        if not self.success:
+            lines.append(f"STOPPED by {self.stopped_by}: the step under way was interrupted; "
+                         "what it had not committed was not written" if self.stopped_by
+                         else "FAILED:")
+            lines += [f"  {f}" for f in self.failures]
+        elif not self.refreshed:
+            lines.append("the marts and exports were not rebuilt (--no-refresh)")
+        elif self.exports:
             lines.append(f"exports in {self.export_dir}:")
             lines += [f"  {p.name}" for p in self.exports]
-        else:
-            lines.append("FAILED:")
-            lines += [f"  {f}" for f in self.failures]
         return "\n".join(lines)
 
 
@@ -84,11 +92,14 @@ def contiguous_ranges(months: list[str]) -> list[tuple[str, str]]:
 
 def _fail(summary: RunSummary, instance, result) -> RunSummary:
     """Record a failed run's steps and checks, and alert: in-process runs have no sensor
-    daemon, so `gop run` alerts itself with the same message as the sensors."""
+    daemon, so `gop run` alerts itself with the same message as the sensors. A WARN check
+    of the failed run is a warning, not one of its failures."""
     from orchestration import alerts
 
     summary.success = False
-    summary.failures = alerts.alert_for_run(instance, result.dagster_run, failed=True)
+    found = alerts.alert_for_run(instance, result.dagster_run, failed=True)
+    summary.failures = [f for f in found if not alerts.is_warning(f)]
+    summary.warnings += [f for f in found if alerts.is_warning(f)]
     return summary
 
 
@@ -100,13 +111,26 @@ def _warn(summary: RunSummary, instance, result) -> None:
 
 
 def run_platform(settings: Settings, first: str | None = None, last: str | None = None,
-                 refresh: bool = True) -> RunSummary:
+                 refresh: bool = True, notify: Callable[[str], None] = print) -> RunSummary:
+    """Load the months and refresh; `notify` gets a line for each run recovered from a dead
+    process before this one starts (orchestration/recovery.py)."""
+    from orchestration import recovery
     from orchestration.definitions import build_definitions
 
     landing = settings.landing_dir
     if not landing.is_dir():
         raise NothingToLoad(f"the landing directory {landing} does not exist")
-    months = [m for m in delivery_months(landing)
+    try:
+        found = delivery_months(landing)
+    except ContractError as exc:
+        # A folder that is no month is a delivery that cannot be placed: refused before any
+        # run, with the same alert a refused delivery gets (orchestration/alerts.py).
+        from orchestration import alerts
+
+        alerts.send(alerts.Alert("Delivery refused: a folder cannot be placed", "-", "gop run",
+                                 [str(exc)]))
+        raise
+    months = [m for m in found
               if (first is None or m >= first) and (last is None or m <= last)]
     if not months:
         raise NothingToLoad(f"no delivery month folders (YYYY-MM) in {landing}"
@@ -115,23 +139,28 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
         raise NothingToLoad(f"no cpr/t_adresse.csv or .parquet in {landing}")
     export_to_environment(settings)
     instance = prepare_instance(settings)
+    for recovered in recovery.recover_dead_runs(instance):
+        notify(f"gop run: {recovered.line()}")
     defs = build_definitions(settings)
     summary = RunSummary(success=True, months=months, export_dir=settings.export_dir)
     ingest = defs.resolve_job_def("ingest_deliveries")
+    tags = {"gop/trigger": "cli", **recovery.process_tags()}
     for start, end in contiguous_ranges(months):
         result = ingest.execute_in_process(
             instance=instance, run_config=QUIET, raise_on_error=False,
-            tags={RANGE_START: start, RANGE_END: end, "gop/trigger": "cli"})
+            tags={RANGE_START: start, RANGE_END: end, **tags})
         if not result.success:
             return _fail(summary, instance, result)
+        summary.loaded += [m for m in months if start <= m <= end]
         _warn(summary, instance, result)
     if not refresh:
         return summary
     result = defs.resolve_job_def("refresh_downstream").execute_in_process(
         instance=instance, run_config=QUIET, raise_on_error=False,
-        tags={"gop/trigger": "cli", "gop/run_date": date.today().isoformat()})
+        tags={**tags, "gop/run_date": date.today().isoformat()})
     if not result.success:
         return _fail(summary, instance, result)
+    summary.refreshed = True
     _warn(summary, instance, result)
     summary.exports = sorted(settings.export_dir.glob("*")) if settings.export_dir.is_dir() else []
     return summary

@@ -5,7 +5,9 @@ Sources map to the raw ingestion assets by key (`lpr2/t_adm` ...), so raw -> sta
 intermediate -> marts reads as one lineage graph. Groups are the dbt layers.
 """
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,11 +19,13 @@ from typing import Any
 from dagster import (
     AssetExecutionContext,
     AssetMaterialization,
+    Failure,
     Output,
     TableColumn,
     TableSchema,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration.assets.raw import OWNERS
 from orchestration.config import DBT_PROJECT_DIR
@@ -101,6 +105,28 @@ def _table_metadata(con, node: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def dbt_failures(run_results: Path, limit: int = 5) -> list[str]:
+    """The failed models and tests of a dbt invocation, each with the first line of its
+    message, from dbt's run_results.json. Quoted literals are cut out of the messages: a
+    DuckDB error quotes the value it could not convert, and that may be a key."""
+    if not run_results.exists():
+        return []
+    results = json.loads(run_results.read_text(encoding="utf-8")).get("results", [])
+    failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    out = []
+    for r in failed[:limit]:
+        resource, _, name, *_ = r["unique_id"].split(".")  # test.project.name.hash
+        message = (r.get("message") or r["status"]).strip().splitlines()
+        first = _QUOTED.sub("'…'", message[0] if message else r["status"])[:200]
+        out.append(f"{resource} {name}: {first}")
+    if len(failed) > limit:
+        out.append(f"… and {len(failed) - limit} more")
+    return out
+
+
 # dbt writes 5-10 MB per run (manifest, compiled SQL, log) into its run folder; monthly runs
 # for years would fill the disk, so the newest are kept for debugging and the rest go.
 KEEP_RUN_FOLDERS = 20
@@ -166,8 +192,18 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
                              target_path=target / f"run-{context.run.run_id[:8]}")
         try:
             # dbt holds DuckDB's one write lock until it exits, so the events wait for it:
-            # then each materialisation gets its table's schema and row count (issue #6).
-            events = list(invocation.stream())
+            # then each materialisation gets its table's schema and row count.
+            events = []
+            try:
+                events.extend(invocation.stream())
+            except DagsterDbtCliRuntimeError:
+                # dagster-dbt's error names the command line only: say which model or test
+                # failed, and why, so the run's summary and alert point at it.
+                failures = dbt_failures(invocation.target_path / "run_results.json")
+                yield from with_table_metadata(events, invocation.manifest, warehouse)
+                raise Failure(description=f"dbt build of the {layer} layer failed: "
+                              + ("; ".join(failures) or "see the dbt log of this step")
+                              ) from None
             yield from with_table_metadata(events, invocation.manifest, warehouse)
         finally:
             # If the step ends early (an error while reading dbt's events, a cancelled run),
