@@ -107,6 +107,9 @@ def failures_of_run(instance, run_id: str) -> list[str]:
             message = lines[0] if lines else "failed"
             # Dagster prefixes the class of a raised Failure; the description is ours.
             message = message.removeprefix(f"{FAILURE_CLASS}: ")
+            if "DagsterExecutionInterruptedError" in message:
+                message = ("interrupted: the process was stopped by a signal (SIGTERM, "
+                           "Ctrl-C); the step's uncommitted writes were not kept")
             out.append(f"step {event.step_key}: {message}")
     return out
 

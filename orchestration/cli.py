@@ -14,6 +14,7 @@ GOP_WAREHOUSE_PATH, GOP_EXPORT_DIR (defaults under ./data/).
 import argparse
 import re
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -83,34 +84,54 @@ def _run(args: argparse.Namespace) -> int:
 
     def on_terminate(signum, _frame):
         # SIGTERM (systemd, a scheduler, `kill`) stops the run as Ctrl-C does; Dagster then
-        # fails the step under way, whose transaction is not committed. Remembered so that
-        # the summary says which signal it was, not Dagster's interrupt exception.
-        stopped.append(signal.Signals(signum).name)
+        # fails the step under way, whose transaction is not committed.
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, on_terminate)
+    # Dagster maps SIGTERM onto its own SIGINT handler while a run executes, which does not
+    # say which signal came; the wakeup fd gets every signal's number whatever the handler,
+    # so the summary can name the signal instead of Dagster's interrupt exception.
+    received, wakeup = socket.socketpair()
+    received.setblocking(False)
+    wakeup.setblocking(False)
+    previous_fd = signal.set_wakeup_fd(wakeup.fileno())
     try:
         summary = run_platform(settings, first=args.first, last=args.last,
                                refresh=args.refresh)
     except NothingToLoad as exc:
         print(f"gop run: {exc}; nothing was changed.", file=sys.stderr)
         return 1
-    except (KeyboardInterrupt, ContractError) as exc:
-        if isinstance(exc, ContractError):
-            print(f"gop run: {exc}; nothing was loaded.", file=sys.stderr)
-            return 1
-        print(f"gop run: stopped by {stopped[0] if stopped else 'SIGINT'} before a run "
-              "finished; what it had not committed was not written.", file=sys.stderr)
-        return 128 + (signal.SIGTERM if stopped else signal.SIGINT)
+    except ContractError as exc:
+        print(f"gop run: {exc}; nothing was loaded.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        stopped += _signals(received)
+        name = stopped[0] if stopped else "SIGINT"
+        print(f"gop run: stopped by {name} before a run finished; what it had not committed "
+              "was not written.", file=sys.stderr)
+        return 128 + signal.Signals[name]
     finally:
+        signal.set_wakeup_fd(previous_fd)
         signal.signal(signal.SIGTERM, previous)
-    if stopped:
-        summary.success, summary.stopped_by = False, stopped[0]
-        summary.failures = [f for f in summary.failures if "Interrupt" not in f]
+    stopped += _signals(received)
+    received.close()
+    wakeup.close()
+    if stopped and not summary.success:
+        summary.stopped_by = stopped[0]
+        print(summary.describe())
+        return 128 + signal.Signals[stopped[0]]
     print(summary.describe())
-    if stopped:
-        return 128 + signal.SIGTERM
     return 0 if summary.success else 1
+
+
+def _signals(received: socket.socket) -> list[str]:
+    """The stopping signals (SIGTERM, SIGINT) whose numbers reached the wakeup socket."""
+    try:
+        numbers = received.recv(256)
+    except (BlockingIOError, OSError):
+        return []
+    stopping = {signal.SIGTERM, signal.SIGINT}
+    return [signal.Signals(n).name for n in dict.fromkeys(numbers) if n in stopping]
 
 
 def main(argv: list[str] | None = None) -> int:
