@@ -1,7 +1,7 @@
 """The published table 1 as files: the long CSV of data-contract.md and a workbook laid out
 like seed 000's table, with the rules applied and the disclosure audit in its note."""
 
-from datetime import date
+import re
 from pathlib import Path
 
 from orchestration.disclosure import COMPLEMENTARY, NATIONAL, Cell
@@ -45,7 +45,9 @@ def note_text(years: list[int], audit: list[Cell], hidden: list[Cell],
         return f"{names[c.area_code]} {c.year} ({TYPE_NAMES[c.row_type]})"
 
     lines = [
-        f"Kilde: Landspatientregisteret (LPR2 og LPR3), beregnet {date.today():%d.%m.%Y} efter "
+        # No date of computing: the same landing gives the same file, byte for byte (the
+        # run's time is in Dagster's record of the materialisation).
+        "Kilde: Landspatientregisteret (LPR2 og LPR3), beregnet efter "
         "Sundhedsdatastyrelsens metode.",
         "Note: Opgørelsen er lavet på baggrund af procedurekoder og forløbsmarkører for "
         "genoptræning i LPR. Der medregnes kun én genoptræningsplan/startkode pr. 14. dag pr. "
@@ -110,6 +112,30 @@ def write_workbook(path: Path, areas: list[tuple[str, str]], years: list[int],
     ws.freeze_panes = "C4"
     with atomic_path(path) as tmp:
         wb.save(tmp)
+        reproducible_xlsx(tmp)
+
+
+# An .xlsx is a zip whose entries and document properties carry the time of writing: the same
+# landing must give the same bytes (an export is compared byte for byte with a rebuild), so
+# both are set to one fixed instant. Excel shows it as the document's creation date.
+FIXED_TIME = (2000, 1, 1, 0, 0, 0)
+_CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def reproducible_xlsx(path: Path) -> None:
+    """Rewrite an .xlsx so that its bytes depend on its content only."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = _CORE_TIMES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            target.writestr(info, data)
 
 
 def national_first(areas: list[tuple[int, str, str]]) -> list[tuple[str, str]]:

@@ -140,9 +140,27 @@ def _load(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing
         yield from (_check_result(spec, o) for spec, o in outcomes)
         failed = [f"{spec.name}: {', '.join(f.rule for f in o.failed)}"
                   for spec, o in outcomes if not o.success]
-        raise Failure(description=f"{exc}: {'; '.join(failed)}") from None
+        hint = ""
+        if any("orphan" in f.rule for _, o in outcomes for f in o.failed):
+            hint = _orphan_hint(warehouse, landing, months)
+        raise Failure(description=f"{exc}: {'; '.join(failed)}{hint}") from None
     yield from (_check_result(spec, o) for spec, o in outcomes)
     yield from results
+
+
+def _orphan_hint(warehouse: Warehouse, landing: Landing, months: list[str]) -> str:
+    """Rows whose parent is in no loaded month: name the months of the landing directory that
+    are not loaded yet and come before the delivery's last month, where the parents may be
+    (a backfill run out of order)."""
+    with warehouse.connect(read_only=True) as con:
+        loaded = set(ingest.loaded_fingerprints(con))
+    waiting = [m for m in ingest.delivery_months(landing.root)
+               if m not in loaded and m not in months and m < max(months)]
+    if not waiting:
+        return " (their parent rows are in no loaded month)"
+    shown = ", ".join(waiting[:6]) + (" ..." if len(waiting) > 6 else "")
+    return (f" (their parent rows may be in a month not loaded yet: {shown} in the landing "
+            "directory; load the months in order)")
 
 
 @multi_asset(
