@@ -25,6 +25,8 @@ MODELS_WITH_UNIT_TESTS = {
     "int_registrations__plan_codes", "int_registrations__qualifying_starts",
     "int_registrations__typed", "int_registrations__resident",
     "int_registrations__fourteen_day_rule", "int_table1__true_counts", "mart_table1_published",
+    # overlapping address rows (the extract contract, cpr/t_adresse)
+    "int_residence__addresses", "mart_address_overlaps",
 }
 
 

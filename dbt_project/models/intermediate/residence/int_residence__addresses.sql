@@ -1,26 +1,62 @@
 {{ config(materialized='table') }}
--- Address periods with a known municipality (data-contract.md, cpr/t_adresse): a person
--- lives at an address on day D when moved_in_date <= D and (moved_out_date is missing or
--- D < moved_out_date). An address with an unknown municipality code gives no residence
--- (method.md, "Where and when").
-with addresses as (
-    select * from {{ ref('stg_cpr__t_adresse') }}
+-- Where a person lives, as periods that never overlap (docs: the extract contract,
+-- cpr/t_adresse): on a day covered by several address rows of one person, the row with the
+-- latest moved-in date is the address; on a tie, the smaller municipality code [decision].
+-- A person's days are cut at every moved-in and moved-out date of their rows; each piece
+-- takes the row that wins on it. A row that ends can leave an older, still open row the
+-- address again.
+with periods as (
+    select * from {{ ref('int_residence__address_periods') }}
 ),
 
-municipalities as (
-    select * from {{ ref('municipalities') }}
+boundaries as (
+    select
+        person_key,
+        valid_from as boundary
+    from periods
+    union
+    select
+        person_key,
+        valid_until as boundary
+    from periods
+    where valid_until is not null
+),
+
+pieces as (
+    select
+        person_key,
+        boundary as piece_from,
+        lead(boundary) over (partition by person_key order by boundary) as piece_until
+    from boundaries
+),
+
+covering as (
+    select
+        pieces.person_key,
+        pieces.piece_from,
+        pieces.piece_until,
+        periods.municipality_code,
+        periods.region_code,
+        periods.valid_from,
+        periods.source_row
+    from pieces
+    inner join periods
+        on
+            pieces.person_key = periods.person_key
+            and periods.valid_from <= pieces.piece_from
+            and coalesce(periods.valid_until, date '9999-12-31')
+            >= coalesce(pieces.piece_until, date '9999-12-31')
 )
 
 select
-    addresses.person_key,
-    addresses.municipality_code,
-    municipalities.regionskode as region_code,
-    addresses.moved_in_date as valid_from,
-    addresses.moved_out_date as valid_until,
-    addresses.source_row
-from addresses
-inner join municipalities
-    on addresses.municipality_code = municipalities.kommunekode
-where
-    addresses.moved_out_date is null
-    or addresses.moved_out_date > addresses.moved_in_date
+    person_key,
+    municipality_code,
+    region_code,
+    piece_from as valid_from,
+    piece_until as valid_until,
+    source_row
+from covering
+qualify row_number() over (
+    partition by person_key, piece_from
+    order by valid_from desc, municipality_code asc, source_row asc
+) = 1
