@@ -515,3 +515,22 @@ def test_the_negative_delay_gate_blocks_an_outpatient_pair_that_slipped_through(
     # An outpatient visit lasts no day, so the length rule fails on the same row.
     assert failed == {"negative delays only for admissions": 1,
                       "a negative delay is never below minus the admission's length": 1}
+
+
+def test_a_month_loaded_before_its_parents_names_the_months_not_loaded_yet(
+        good_run, tmp_path, monkeypatch, capsys):
+    """A backfill out of order: March alone into an empty warehouse. Its visits and
+    procedures point at contacts of earlier months, so they are orphans beyond the
+    threshold; the refusal names the months of the landing directory not loaded yet."""
+    shutil.copytree(good_run / "landing", tmp_path / "landing")
+    world = World(tmp_path)
+    _environment(monkeypatch, tmp_path, world)
+    try:
+        code, out = world.gop_run(capsys, "--from", LAST, "--to", LAST)
+    finally:
+        world.close()
+    assert code == 1, out
+    assert "(else orphan, quarantined)" in out
+    assert ("their parent rows may be in a month not loaded yet: 2017-11, 2017-12, 2018-01, "
+            "2018-02 in the landing directory; load the months in order") in out, out
+    assert "loaded 0 of 1 delivery months" in out
