@@ -135,15 +135,16 @@ def test_rule_breaking_rows_are_quarantined_with_their_reason(run):
 
 def test_a_failing_gate_blocks_downstream_and_keeps_the_last_good_exports(run, e2e_landing,
                                                                          monkeypatch, capsys):
-    """Issue #5: with a quarantine threshold of 0 the raw gates fail on the generator's few
-    rule-breaking rows; the run stops before anything downstream, and the exports of the
-    last good run stay byte for byte."""
+    """Issue #5: with a quarantine threshold of 0 (and no floor of rows) the raw gates fail
+    on the generator's few rule-breaking rows; the run stops before anything downstream,
+    and the exports of the last good run stay byte for byte."""
     from tests.servers import Smtp, Webhook
 
     exports = {p: p.read_bytes() for p in (run / "exports").rglob("*") if p.is_file()}
     webhook, smtp = Webhook(), Smtp()
     monkeypatch.setenv("DAGSTER_HOME", str(run / "dagster_home"))
     monkeypatch.setenv("GOP_QUARANTINE_THRESHOLD", "0")
+    monkeypatch.setenv("GOP_QUARANTINE_MIN_ROWS", "0")
     monkeypatch.setenv("GOP_ALERT_WEBHOOK_URL", webhook.url)
     monkeypatch.setenv("GOP_ALERT_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("GOP_ALERT_SMTP_PORT", str(smtp.port))

@@ -43,9 +43,9 @@ covering as (
     inner join periods
         on
             pieces.person_key = periods.person_key
-            and periods.valid_from <= pieces.piece_from
-            and coalesce(periods.valid_until, date '9999-12-31')
-            >= coalesce(pieces.piece_until, date '9999-12-31')
+            and pieces.piece_from >= periods.valid_from
+            and coalesce(pieces.piece_until, date '9999-12-31')
+            <= coalesce(periods.valid_until, date '9999-12-31')
 )
 
 select
