@@ -133,3 +133,31 @@ def test_no_export_holds_a_person_key(run):
             text = path.read_text(encoding="utf-8")
             for key in PERSONS:
                 assert f",{key}," not in text and f",{key}\n" not in text, (path, key)
+
+
+def test_after_a_failing_key_rule_no_file_the_platform_wrote_holds_a_key(run, gx_dir):
+    """The opt-in key shape fails on every key of the extract; the delivery is refused.
+    Then every file the platform wrote (Dagster instance, GX results and Data Docs, exports,
+    dbt's run folders and logs) is read: none holds a person key. The landing directory and
+    the warehouse hold the data itself, by design."""
+    from orchestration.config import DBT_PROJECT_DIR
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DAGSTER_HOME", str(run / "dagster_home"))
+    mp.setenv("GOP_PERSON_KEY_PATTERN", "^[0-9]{20}$")
+    try:
+        code = main(["run", "--landing", str(run / "landing"), "--warehouse",
+                     str(run / "w.duckdb"), "--exports", str(run / "exports"),
+                     "--from", "2018-03", "--to", "2018-03"])
+    finally:
+        mp.undo()
+    assert code == 1
+    keys = [k.encode() for k in PERSONS if len(k) > 3]
+    written = [p for root in (run, gx_dir, DBT_PROJECT_DIR / "target", DBT_PROJECT_DIR / "logs")
+               for p in root.rglob("*") if p.is_file()
+               and run / "landing" not in p.parents and not p.name.startswith("w.duckdb")]
+    assert any(p.suffix == ".html" for p in written)
+    assert any("dagster_home" in p.parts for p in written)
+    for path in written:
+        data = path.read_bytes()
+        assert not [k for k in keys if k in data], path
