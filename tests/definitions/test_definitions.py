@@ -163,6 +163,22 @@ def test_alert_sensors_are_defined(defs):
     assert {"alert_on_run_failure", "alert_on_failed_warn_checks"} <= names
 
 
+def test_dead_runs_are_recovered_under_the_daemon_by_default(defs):
+    """Runs from the UI, sensors and the schedule recover from a dead worker as `gop run`'s
+    do (orchestration/recovery.py): the sensor runs as soon as a daemon does."""
+    from dagster import DefaultSensorStatus
+
+    (sensor,) = [s for s in defs.sensors if s.name == "recover_dead_runs"]
+    assert sensor.default_status == DefaultSensorStatus.RUNNING
+    assert sensor.minimum_interval_seconds == 60
+    from dagster import DagsterInstance, SkipReason, build_sensor_context
+
+    with DagsterInstance.ephemeral() as instance:
+        result = sensor(build_sensor_context(instance=instance))
+    assert isinstance(result, SkipReason)
+    assert result.skip_message == "no run left behind by a dead process"
+
+
 def test_every_dbt_model_says_its_grain_first_and_where_its_rule_comes_from(defs):
     """Issue #6: a steward reads the grain first, then which part of the method it is."""
     graph = defs.resolve_asset_graph()
