@@ -56,6 +56,15 @@ def _loaded(warehouse: Warehouse) -> dict[str, str] | None:
         raise
 
 
+def _months(landing: Landing) -> list[str] | SkipReason:
+    """The delivery months, or why nothing loads: a folder that is no month is a delivery
+    that cannot be placed (ingest.delivery_months), and the tick says so."""
+    try:
+        return ingest.delivery_months(landing.root)
+    except ingest.ContractError as exc:
+        return SkipReason(f"nothing loads while the landing directory holds {exc}")
+
+
 def _request(first: str, last: str, key: str | None, trigger: str) -> RunRequest:
     tags = {"gop/trigger": trigger}
     if first == last:
@@ -82,10 +91,9 @@ def new_deliveries(context: SensorEvaluationContext, landing: Landing, warehouse
     cache = json.loads(context.cursor) if context.cursor else {}
     seen: dict[str, list] = {}
     changed: dict[str, str] = {}
-    try:
-        months = ingest.delivery_months(landing.root)
-    except ingest.ContractError as exc:
-        return SkipReason(f"nothing loads while the landing directory holds {exc}")
+    months = _months(landing)
+    if isinstance(months, SkipReason):
+        return months
     for month in months:
         fingerprint, files = ingest.month_fingerprint(landing.root, month, cache)
         seen.update(files)
@@ -107,10 +115,9 @@ def new_deliveries(context: SensorEvaluationContext, landing: Landing, warehouse
           description="Monthly refresh: load the newest delivery month, then (through "
                       "refresh_after_ingest) everything downstream.")
 def monthly_refresh(context: ScheduleEvaluationContext, landing: Landing):
-    try:
-        months = ingest.delivery_months(landing.root)
-    except ingest.ContractError as exc:
-        return SkipReason(f"nothing loads while the landing directory holds {exc}")
+    months = _months(landing)
+    if isinstance(months, SkipReason):
+        return months
     if not months:
         return SkipReason(f"no delivery month folder in {landing.path}")
     # One run per tick already; no run key, so a manual re-run of the tick also starts one.

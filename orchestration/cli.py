@@ -113,9 +113,9 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         signal.set_wakeup_fd(previous_fd)
         signal.signal(signal.SIGTERM, previous)
-    stopped += _signals(received)
-    received.close()
-    wakeup.close()
+        stopped += _signals(received)  # what arrived since (nothing after the except)
+        received.close()
+        wakeup.close()
     if stopped and not summary.success:
         summary.stopped_by = stopped[0]
         print(summary.describe())

@@ -172,11 +172,7 @@ def _verify_checksum(landing: Path, rel: str, table_rel: str) -> None:
         raise ContractError(rel, f"a checksum file without its table file {table_rel}")
     words = (landing / rel).read_text(encoding="utf-8-sig", errors="replace").split()
     expected = words[0].lower() if words else ""
-    digest = hashlib.new(algorithm)
-    with open(table_path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    if expected != digest.hexdigest():
+    if expected != file_fingerprint(table_path, algorithm):
         raise ContractError(table_rel, f"does not match its checksum file {Path(rel).name} "
                             f"({algorithm}): the transfer is broken; deliver the file again")
 
@@ -188,7 +184,8 @@ def check_folder(landing: Path, folder: str, tables: Sequence[Table],
     expected = {table.relative_path(month, s).as_posix() for table in tables for s in SUFFIXES}
     files = _folder_files(landing, landing / folder)
     for rel in files:
-        base, suffix = rel.rsplit(".", 1)[0] if "." in rel else rel, Path(rel).suffix
+        suffix = Path(rel).suffix
+        base = rel.removesuffix(suffix)
         if rel in expected or Path(rel).name in MARKER_FILES:
             continue
         if suffix in CHECKSUM_SUFFIXES and base in expected:
@@ -207,8 +204,8 @@ def check_month_folder(landing: Path, month: str, tables: Sequence[Table]) -> No
     check_folder(landing, month, tables, month)
 
 
-def file_fingerprint(path: Path) -> str:
-    digest = hashlib.sha256()
+def file_fingerprint(path: Path, algorithm: str = "sha256") -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
@@ -423,18 +420,21 @@ def _bad_value_sql(column: str, kind: str, mode: str) -> str | None:
             f"OR try_cast({value} AS {DUCKDB_TYPE[kind]}) IS NULL")
 
 
-def _first_bad_row(con, stage: str, rules: list[tuple[str, str, str]]
-                   ) -> tuple[int, str, str] | None:
-    """The first row (by source row) that breaks one of `rules` (column, condition, problem),
-    in one scan: (row, column, problem)."""
+def _refuse_first_bad_row(con, stage: str, rel: str, table: Table,
+                          rules: list[tuple[str, str, str]]) -> None:
+    """Refuse the first row (by source row) that breaks one of `rules` (column, condition,
+    problem), found in one scan, by file, row and column."""
     if not rules:
-        return None
+        return
     firsts = ", ".join(f'min(CASE WHEN "{c}" IS NOT NULL AND ({cond}) THEN _source_row END)'
                        for c, cond, _ in rules)
     found = con.execute(f"SELECT {firsts} FROM {stage}").fetchone()
     bad = [(row, c, problem) for row, (c, _, problem) in zip(found, rules, strict=True)
            if row is not None]
-    return min(bad, key=lambda b: b[0]) if bad else None
+    if bad:
+        row, column, problem = min(bad, key=lambda b: b[0])
+        raise ContractError(rel, f"value{_shown(con, stage, column, row, table)} {problem}",
+                            row=row, column=column)
 
 
 def _shown(con, stage: str, column: str, row: int, table: Table) -> str:
@@ -451,11 +451,7 @@ def _check_values(con: duckdb.DuckDBPyConnection, stage: str, rel: str, table: T
     """Every typed column parses as the contract's format; report the first row that does not."""
     rules = [(c, cond, f"is not {FORMAT_NAME[k]}") for c, k in table.columns
              if (cond := _bad_value_sql(c, k, modes[c])) is not None]
-    bad = _first_bad_row(con, stage, rules)
-    if bad:
-        row, column, problem = bad
-        raise ContractError(rel, f"value{_shown(con, stage, column, row, table)} {problem}",
-                            row=row, column=column)
+    _refuse_first_bad_row(con, stage, rel, table, rules)
 
 
 def _check_rules(con: duckdb.DuckDBPyConnection, stage: str, rel: str, table: Table) -> None:
@@ -482,11 +478,7 @@ def _check_rules(con: duckdb.DuckDBPyConnection, stage: str, rel: str, table: Ta
             low, high = RANGES[(table.key, c)]
             rules.append((c, f"{q} NOT BETWEEN {low} AND {high}",
                           f"is outside the contract's range {low}-{high}"))
-    bad = _first_bad_row(con, stage, rules)
-    if bad:
-        row, column, problem = bad
-        raise ContractError(rel, f"value{_shown(con, stage, column, row, table)} {problem}",
-                            row=row, column=column)
+    _refuse_first_bad_row(con, stage, rel, table, rules)
     if own is not None:
         missing = con.execute(f'SELECT min(_source_row) FROM {stage} WHERE "{own}" IS NULL'
                               ).fetchone()[0]
