@@ -68,22 +68,33 @@ def settings(tmp_path, monkeypatch):
     return load_settings()
 
 
+ALERT_VARIABLES = ("GOP_ALERT_WEBHOOK_URL", "GOP_ALERT_SMTP_HOST", "GOP_ALERT_EMAIL_TO")
+
+
+def gop_run_in(root: Path, *args: str, unset: tuple[str, ...] = (),
+               env: dict[str, str] | None = None) -> int:
+    """`gop run` on `root/landing` into `root`'s warehouse, exports and Dagster instance, with
+    no alert channel, the variables `unset` removed and `env` set, for this call only."""
+    from orchestration.cli import main
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+    for var in ALERT_VARIABLES + unset:
+        mp.delenv(var, raising=False)
+    for var, value in (env or {}).items():
+        mp.setenv(var, value)
+    try:
+        return main(["run", "--landing", str(root / "landing"), "--warehouse",
+                     str(root / "w.duckdb"), "--exports", str(root / "exports"), *args])
+    finally:
+        mp.undo()
+
+
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory) -> Path:
     """One good `gop run` of the small extract; tests copy it before they change anything."""
-    from orchestration.cli import main
-
     root = tmp_path_factory.mktemp("small_run")
     write_extract(root / "landing", scale=SMALL_SCALE, seed=SMALL_SEED,
                   first_month=SMALL_MONTHS[0], last_month=SMALL_MONTHS[1])
-    mp = pytest.MonkeyPatch()
-    mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
-    for var in ("GOP_ALERT_WEBHOOK_URL", "GOP_ALERT_SMTP_HOST", "GOP_ALERT_EMAIL_TO"):
-        mp.delenv(var, raising=False)
-    try:
-        code = main(["run", "--landing", str(root / "landing"), "--warehouse",
-                     str(root / "w.duckdb"), "--exports", str(root / "exports")])
-    finally:
-        mp.undo()
-    assert code == 0
+    assert gop_run_in(root) == 0
     return root

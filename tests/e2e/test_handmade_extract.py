@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.cli import main
+from tests.conftest import gop_run_in
 
 pytestmark = pytest.mark.e2e
 
@@ -46,17 +46,9 @@ def run(tmp_path_factory) -> Path:
     shutil.copytree(FIXTURE, root / "landing")
     (root / "landing" / "2018-04" / "gop").mkdir()
     _parquet(root / "landing")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
-    for var in ("GOP_QUARANTINE_THRESHOLD", "GOP_QUARANTINE_MIN_ROWS", "GOP_PERSON_KEY_PATTERN",
-                "GOP_ALERT_WEBHOOK_URL", "GOP_ALERT_SMTP_HOST", "GOP_ALERT_EMAIL_TO"):
-        mp.delenv(var, raising=False)  # the defaults a first user has
-    try:
-        code = main(["run", "--landing", str(root / "landing"), "--warehouse",
-                     str(root / "w.duckdb"), "--exports", str(root / "exports")])
-    finally:
-        mp.undo()
-    assert code == 0
+    # The defaults a first user has.
+    assert gop_run_in(root, unset=("GOP_QUARANTINE_THRESHOLD", "GOP_QUARANTINE_MIN_ROWS",
+                                   "GOP_PERSON_KEY_PATTERN")) == 0
     return root
 
 
@@ -142,15 +134,8 @@ def test_after_a_failing_key_rule_no_file_the_platform_wrote_holds_a_key(run, gx
     the warehouse hold the data itself, by design."""
     from orchestration.config import DBT_PROJECT_DIR
 
-    mp = pytest.MonkeyPatch()
-    mp.setenv("DAGSTER_HOME", str(run / "dagster_home"))
-    mp.setenv("GOP_PERSON_KEY_PATTERN", "^[0-9]{20}$")
-    try:
-        code = main(["run", "--landing", str(run / "landing"), "--warehouse",
-                     str(run / "w.duckdb"), "--exports", str(run / "exports"),
-                     "--from", "2018-03", "--to", "2018-03"])
-    finally:
-        mp.undo()
+    code = gop_run_in(run, "--from", "2018-03", "--to", "2018-03",
+                      env={"GOP_PERSON_KEY_PATTERN": "^[0-9]{20}$"})
     assert code == 1
     keys = [k.encode() for k in PERSONS if len(k) > 3]
     written = [p for root in (run, gx_dir, DBT_PROJECT_DIR / "target", DBT_PROJECT_DIR / "logs")
