@@ -10,8 +10,15 @@ construction. Around them the generator adds what the method of shared/method.md
 for: background stays that compete in the linkage, duplicates, supplements, plans sent
 during or before stays or long after, plans without a stay, chained LPR3 contacts,
 virtual contacts, course markers, moves and emigration, and a handful of rows that break
-a row rule (quarantine). Every choice is drawn from one seeded numpy Generator, so an
-extract is a pure function of (scale, seed, months).
+a row rule (quarantine). An extract is a pure function of (scale, seed, months).
+
+National volume (issue #11: seven years, ~97 M stays) does not fit in memory at once, so
+the extract is made in two parts. `build_skeleton` draws the small, global part from one
+seeded numpy Generator: persons, plan episodes with their own stays, plans, plan
+registrations and addresses. `month_tables` then draws the LPR rows of one month, the
+episode stays that start in it and the background stays of the whole population, from a
+random stream of (seed, month): months can be made one at a time, in any grouping, with the
+same result.
 
 All arrays are vectorised; days are integers since 1970-01-01, times minutes of the day.
 """
@@ -87,6 +94,9 @@ BACKGROUND_CODES = ("BLHA", "ZZ0149", "BVAA33A", "ZZ3025", "WLHGS")
 VIRTUAL_CONTACT_TYPES = ("ALCA01", "ALCA03", "ALCA04", "ALCA10", "ALCA20")
 UNITS_PER_REGION = 30
 INVALID_ROWS_MIN = 2  # at least this many rows per quarantine reason
+# LPR keys are unique across months: month m's keys are m * MONTH_KEY_STRIDE + its own.
+MONTH_KEY_STRIDE = 100_000_000
+MONTH_KEYS = ("recnum", "kontakt", "forloeb", "procedure")
 
 
 def to_day(iso: str) -> int:
@@ -101,12 +111,30 @@ def month_bounds(first_month: str, last_month: str) -> tuple[int, int]:
 
 
 @dataclass
-class Extract:
-    """The generated rows, per contract table, as dicts of numpy/arrow-ready columns."""
+class _Unit:
+    """The stays that start in one month (the plan episodes' and the background's), and the
+    plan registrations and course markers on them, by index into these stays."""
 
-    tables: dict[str, dict[str, object]] = field(default_factory=dict)
-    first_day: int = 0
-    last_day: int = 0
+    month: int  # months since 1970-01
+    d0: int  # the month's first and last day inside the extract
+    d1: int
+    rng: np.random.Generator
+    st_person: np.ndarray
+    st_kind: np.ndarray
+    st_start: np.ndarray
+    st_end: np.ndarray
+    st_unit: np.ndarray
+    st_lpr3: np.ndarray
+    rg_stay: np.ndarray
+    rg_day: np.ndarray
+    rg_code: np.ndarray
+    mk_stay: np.ndarray
+    mk_day: np.ndarray
+    mk_code: np.ndarray
+    quarantine_lpr3: bool = False
+    st_recnum: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    st_contact: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    st_forloeb: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 class _Model:
@@ -131,15 +159,11 @@ class _Model:
         n_units = len(regions) * UNITS_PER_REGION
         self.unit_region = np.repeat(np.arange(len(regions)), UNITS_PER_REGION)
         self.unit_ggop_day = to_day(GGOP_SWITCH_FIRST_DAY) + self.rng.integers(0, 31, n_units)
+        self.n_stays = 0  # stays made so far by month_tables
 
     # -- helpers ----------------------------------------------------------------------
     def share(self, n: int, p: float, minimum: int = 0) -> np.ndarray:
-        """A random boolean mask with ~p*n True, at least `minimum` when n allows."""
-        mask = self.rng.random(n) < p
-        short = min(minimum, n) - int(mask.sum())
-        if short > 0:
-            mask[self.rng.choice(np.flatnonzero(~mask), short, replace=False)] = True
-        return mask
+        return _share(self.rng, n, p, minimum)
 
     def stochastic_round(self, x: np.ndarray) -> np.ndarray:
         floor = np.floor(x)
@@ -157,7 +181,10 @@ class _Model:
         return lo, hi
 
     # -- persons and episodes -----------------------------------------------------------
-    def build(self) -> Extract:
+    def build_skeleton(self) -> dict[str, dict]:
+        """The small, global part of the extract: persons, plan episodes and their own stays,
+        plans, plan registrations, addresses. Returns the GOP and CPR tables; the LPR tables
+        come month by month from `month_tables`, which reads what this leaves on the model."""
         rng = self.rng
         covered = np.array(
             [max(0, (hi - lo + 1)) / 337 for lo, hi in map(self.year_bounds, self.years)]
@@ -190,15 +217,19 @@ class _Model:
         self._episodes(pool)
         self._movers_and_emigrants()
         self._extra_persons()
-        self._stays()
+        self._episode_stays()
         self._plans()
         self._registrations()
-        ex = Extract(first_day=self.d0, last_day=self.d1)
-        self._lpr2(ex)
-        self._lpr3(ex)
-        self._gop(ex)
-        self._cpr(ex)
-        return ex
+        tables: dict[str, dict] = {}
+        self._gop(tables)
+        self._cpr(tables)
+        # What the months do not read goes once the caller has written these tables: at
+        # national volume this is most of the skeleton's memory.
+        self.n_episodes = len(self.ep_person)
+        for name in [n for n in vars(self) if n.startswith(("ep_", "pl_", "addr_", "nostay_"))]:
+            delattr(self, name)
+        del self.person_muni
+        return tables
 
     def _episodes(self, pool: np.ndarray) -> None:
         rng = self.rng
@@ -343,55 +374,43 @@ class _Model:
         ]
 
     # -- stays --------------------------------------------------------------------------
-    def _stays(self) -> None:
-        """All stays: one per episode, plus background stays of the whole population.
-
-        kind 0 outpatient visit, 1 emergency-room visit, 2 admission. end = -1: ongoing.
-        """
+    def _episode_stays(self) -> None:
+        """The stay of each plan episode: an outpatient visit on the episode's day, or an
+        admission ending on it. kind 0 outpatient visit, 2 admission; background stays of
+        the whole population (kind 0, 1 ER visit, 2) are drawn month by month
+        (`_background_stays`). An episode whose stay starts before the extract has none."""
         rng = self.rng
         n_ep = len(self.ep_person)
         ep_adm = rng.random(n_ep) < ADMISSION_SHARE[self.ep_type]
-        span_years = (self.d1 - self.d0 + 1) / 365.25
-        rate = span_years * self.background
-        n_vis = rng.poisson(OUTPATIENT_VISITS_PER_PERSON_YEAR * rate, self.n_pop)
-        n_adm = rng.poisson(ADMISSIONS_PER_PERSON_YEAR * rate, self.n_pop)
-        bg_vis_person = np.repeat(np.arange(self.n_pop), n_vis)
-        bg_adm_person = np.repeat(np.arange(self.n_pop), n_adm)
-        bg_vis_day = rng.integers(self.d0, self.d1 + 1, len(bg_vis_person))
-        bg_adm_start = rng.integers(self.d0 - 20, self.d1 + 1, len(bg_adm_person))
-
-        ep_len = self._admission_length(n_ep)
-        bg_len = self._admission_length(len(bg_adm_person))
-        person = np.r_[self.ep_person, bg_vis_person, bg_adm_person]
-        kind = np.r_[
-            np.where(ep_adm, 2, 0),
-            np.where(rng.random(len(bg_vis_person)) < ER_SHARE_OF_VISITS, 1, 0),
-            np.full(len(bg_adm_person), 2),
-        ]
-        end = np.r_[self.ep_day, bg_vis_day, bg_adm_start + bg_len]
-        start = np.r_[np.where(ep_adm, self.ep_day - ep_len, self.ep_day), bg_vis_day,
-                      bg_adm_start]
-        # An admission still going on at the end of the extract has no end yet.
-        end = np.where(end > self.d1, -1, end)
+        ep_len = self._admission_length(rng, n_ep)
+        start = np.where(ep_adm, self.ep_day - ep_len, self.ep_day)
         keep = start >= self.d0
         idx = np.flatnonzero(keep)
-        remap = np.full(len(person), -1)
+        remap = np.full(n_ep, -1)
         remap[idx] = np.arange(len(idx))
-        self.ep_stay = remap[:n_ep]  # -1 where the stay is outside the extract
-        self.st_person, self.st_kind = person[idx], kind[idx]
-        self.st_start, self.st_end = start[idx], end[idx]
-        n = len(idx)
-        region = self.person_region[self.st_person]
-        # A unit of the person's region mostly; a tenth are treated elsewhere.
+        self.ep_stay = remap  # -1 where the stay is outside the extract
+        self.st_person = self.ep_person[idx]
+        self.st_kind = np.where(ep_adm, 2, 0)[idx]
+        self.st_start, self.st_end = start[idx], self.ep_day[idx]
+        self.st_unit, self.st_lpr3 = self._units_and_register(rng, self.st_person,
+                                                              self.st_start)
+        self.st_month = month_index(self.st_start)
+
+    def _units_and_register(self, rng, person: np.ndarray, start: np.ndarray):
+        """A unit of the person's region mostly, a tenth treated elsewhere; LPR3 from the
+        day that region switched."""
+        n = len(person)
+        region = self.person_region[person]
         other = rng.random(n) < 0.1
         region = np.where(other, rng.integers(0, len(self.switch_day), n), region)
-        self.st_unit = region * UNITS_PER_REGION + rng.integers(0, UNITS_PER_REGION, n)
-        self.st_lpr3 = self.st_start >= self.switch_day[region]
+        unit = region * UNITS_PER_REGION + rng.integers(0, UNITS_PER_REGION, n)
+        return unit, start >= self.switch_day[region]
 
-    def _admission_length(self, n: int) -> np.ndarray:
+    @staticmethod
+    def _admission_length(rng, n: int) -> np.ndarray:
         # 5 % same-day admissions, else 1 + geometric with mean ~4 days, capped at 60.
-        length = np.minimum(self.rng.geometric(0.25, n), 60)
-        return np.where(self.rng.random(n) < 0.05, 0, length)
+        length = np.minimum(rng.geometric(0.25, n), 60)
+        return np.where(rng.random(n) < 0.05, 0, length)
 
     # -- plans (GOP register) -----------------------------------------------------------
     def _plans(self) -> None:
@@ -512,62 +531,141 @@ class _Model:
         lower = rng.random(len(messy)) < 0.5
         self.rg_code[messy[lower]] = [c.lower() for c in self.rg_code[messy[lower]]]
         self.rg_code[messy[~lower]] = [f" {c} " for c in self.rg_code[messy[~lower]]]
-        # Background procedures unrelated to plans, on ordinary stays.
-        n_st = len(self.st_person)
-        bg = np.flatnonzero(self.share(n_st, BACKGROUND_PROCEDURE_SHARE) & (self.st_end >= 0))
-        bg_code = np.array(BACKGROUND_CODES, object)[rng.integers(0, len(BACKGROUND_CODES),
-                                                                   len(bg))]
-        bg_day = self.st_end[bg]
-        self.rg_stay = np.r_[self.rg_stay, bg]
-        self.rg_day = np.r_[self.rg_day, bg_day]
-        self.rg_code = np.r_[self.rg_code, bg_code]
         self.mk_stay, self.mk_day, codes = zip(*marks, strict=True)
         self.mk_code = np.concatenate(
             [np.full(len(s), c, object) for s, c in zip(self.mk_stay, codes, strict=True)])
         self.mk_stay = np.concatenate(self.mk_stay)
         self.mk_day = np.concatenate(self.mk_day)
 
+    # -- month by month -------------------------------------------------------------------
+    def months(self) -> list[int]:
+        """The months of the extract (months since 1970-01), the units `month_tables` makes."""
+        first, last = month_index(np.array([self.d0, self.d1]))
+        return list(range(int(first), int(last) + 1))
+
+    def month_tables(self, month: int) -> dict[str, dict]:
+        """The LPR rows of the stays that start in `month`: the plan episodes' own stays and
+        background stays of the whole population, with their contacts, courses and
+        registrations. Drawn from a random stream of (seed, month) alone, so a month's rows
+        are the same however many months are generated together; keys are unique across
+        months (each month has its own stride of MONTH_KEY_STRIDE). A row may fall in a later
+        month than `month` (a contact or a registration after the stay's first day)."""
+        first = (np.datetime64(month, "M").astype("datetime64[D]") - np.datetime64(
+            "1970-01-01", "D")).astype(int)
+        after = (np.datetime64(month + 1, "M").astype("datetime64[D]") - np.datetime64(
+            "1970-01-01", "D")).astype(int)
+        d0, d1 = max(self.d0, int(first)), min(self.d1, int(after) - 1)
+        rng = np.random.default_rng([self.seed, month])
+        ep = np.flatnonzero(self.st_month == month)  # sorted: searchsorted maps into it
+        bg = self._background_stays(rng, d0, d1)
+        person, kind, start, end, unit, lpr3 = (
+            np.r_[getattr(self, f"st_{a}")[ep], b] for a, b in zip(
+                ("person", "kind", "start", "end", "unit", "lpr3"), bg, strict=True))
+        rg = np.flatnonzero(self.st_month[self.rg_stay] == month)
+        mk = np.flatnonzero(self.st_month[self.mk_stay] == month)
+        # Background procedures unrelated to plans, on ordinary stays that have ended.
+        bgp = np.flatnonzero(_share(rng, len(person), BACKGROUND_PROCEDURE_SHARE) & (end >= 0))
+        bgp_code = np.array(BACKGROUND_CODES, object)[rng.integers(0, len(BACKGROUND_CODES),
+                                                                    len(bgp))]
+        s = _Unit(
+            month=month, d0=d0, d1=d1, rng=rng, st_person=person, st_kind=kind,
+            st_start=start, st_end=end, st_unit=unit, st_lpr3=lpr3,
+            rg_stay=np.r_[np.searchsorted(ep, self.rg_stay[rg]), bgp],
+            rg_day=np.r_[self.rg_day[rg], end[bgp]],
+            rg_code=np.r_[self.rg_code[rg], bgp_code].astype(object),
+            mk_stay=np.searchsorted(ep, self.mk_stay[mk]), mk_day=self.mk_day[mk],
+            mk_code=self.mk_code[mk],
+            quarantine_lpr3=month == self._quarantine_lpr3_month())
+        tables: dict[str, dict] = {}
+        self._lpr2(s, tables)
+        self._lpr3(s, tables)
+        for spec in tables.values():
+            for name, (kind_, ids, *rest) in list(spec.items()):
+                if kind_ in MONTH_KEYS:
+                    if len(ids) and int(ids.max()) >= MONTH_KEY_STRIDE:
+                        raise ValueError(f"more than {MONTH_KEY_STRIDE:,} {kind_} keys in "
+                                         "one month: raise MONTH_KEY_STRIDE")
+                    spec[name] = (kind_, ids + month * MONTH_KEY_STRIDE, *rest)
+        self.n_stays += len(person)
+        return tables
+
+    def _background_stays(self, rng, d0: int, d1: int):
+        """Outpatient visits, ER visits and admissions of the whole population that start
+        between d0 and d1, at the yearly rates of the calibration knobs."""
+        rate = (d1 - d0 + 1) / 365.25 * self.background
+        n_vis = rng.poisson(OUTPATIENT_VISITS_PER_PERSON_YEAR * rate, self.n_pop)
+        n_adm = rng.poisson(ADMISSIONS_PER_PERSON_YEAR * rate, self.n_pop)
+        vis_person = np.repeat(np.arange(self.n_pop), n_vis)
+        adm_person = np.repeat(np.arange(self.n_pop), n_adm)
+        vis_day = rng.integers(d0, d1 + 1, len(vis_person))
+        adm_start = rng.integers(d0, d1 + 1, len(adm_person))
+        adm_end = adm_start + self._admission_length(rng, len(adm_person))
+        person = np.r_[vis_person, adm_person]
+        kind = np.r_[np.where(rng.random(len(vis_person)) < ER_SHARE_OF_VISITS, 1, 0),
+                     np.full(len(adm_person), 2)]
+        start = np.r_[vis_day, adm_start]
+        # An admission still going on at the end of the extract has no end yet.
+        end = np.r_[vis_day, np.where(adm_end > self.d1, -1, adm_end)]
+        unit, lpr3 = self._units_and_register(rng, person, start)
+        return person, kind, start, end, unit, lpr3
+
+    def quarantine_lpr2_days(self, s: _Unit) -> tuple[int, int]:
+        """Days of month `s` for LPR2's quarantine rows (discharge before admission, visits of
+        no contact): in the extract's first month, when LPR2 is still in use then; else none
+        (lo > hi)."""
+        lo = self.d0 + 10
+        hi = min(self.d1, int(self.switch_day.min()) - 1, s.d1)
+        if int(month_index(np.array([lo]))[0]) != s.month:
+            return 1, 0
+        return lo, hi
+
+    def _quarantine_lpr3_month(self) -> int:
+        """The first month with LPR3: its quarantine rows (a contact ending before it starts,
+        procedures on no contact) are there."""
+        return int(month_index(np.array([max(self.d0, int(self.switch_day.min()))]))[0])
+
     # -- registers ------------------------------------------------------------------------
-    def _lpr2(self, ex: Extract) -> None:
-        rng = self.rng
-        on = ~self.st_lpr3
+    def _lpr2(self, s: "_Unit", ex: dict) -> None:
+        rng = s.rng
+        on = ~s.st_lpr3
         sid = np.flatnonzero(on)
-        kind = self.st_kind[sid]
+        kind = s.st_kind[sid]
         # Outpatient visits group into courses of up to four visits per person (t_adm
         # c_pattype '1' with t_bes rows); admissions ('0') and ER visits ('2') stand alone.
         vis = sid[kind == 0]
-        order = np.lexsort((self.st_start[vis], self.st_person[vis]))
+        order = np.lexsort((s.st_start[vis], s.st_person[vis]))
         vis = vis[order]
-        rank = _rank_within(self.st_person[vis])
+        rank = _rank_within(s.st_person[vis])
         new_course = rank % 4 == 0
         course_of_visit = np.cumsum(new_course) - 1
         first = vis[new_course]
         n_courses = len(first)
         last_day = np.full(n_courses, 0)
-        np.maximum.at(last_day, course_of_visit, self.st_start[vis])
+        np.maximum.at(last_day, course_of_visit, s.st_start[vis])
         solo = sid[kind != 0]
         # recnum per t_adm row: courses first, then solo stays; keys are shuffled.
         n_adm = n_courses + len(solo)
         keys = rng.permutation(n_adm)
-        recnum_of_stay = np.full(len(self.st_person), -1)
+        recnum_of_stay = np.full(len(s.st_person), -1)
         recnum_of_stay[vis] = keys[course_of_visit]
         recnum_of_stay[solo] = keys[n_courses:]
-        self.st_recnum = recnum_of_stay
-        adm_person = np.r_[self.st_person[first], self.st_person[solo]]
-        pattype = np.r_[np.full(n_courses, 1), np.where(self.st_kind[solo] == 2, 0, 2)]
-        d_ind = np.r_[self.st_start[first], self.st_start[solo]]
-        d_ud = np.r_[last_day, np.where(self.st_kind[solo] == 1, self.st_start[solo],
-                                        self.st_end[solo])]
+        s.st_recnum = recnum_of_stay
+        adm_person = np.r_[s.st_person[first], s.st_person[solo]]
+        pattype = np.r_[np.full(n_courses, 1), np.where(s.st_kind[solo] == 2, 0, 2)]
+        d_ind = np.r_[s.st_start[first], s.st_start[solo]]
+        d_ud = np.r_[last_day, np.where(s.st_kind[solo] == 1, s.st_start[solo],
+                                        s.st_end[solo])]
         # A course whose last visit is in the extract's last two months is still open.
         open_course = (d_ud[:n_courses] > self.d1 - 60) & (rng.random(n_courses) < 0.5)
         d_ud[:n_courses][open_course] = -1
-        unit = np.r_[self.st_unit[first], self.st_unit[solo]]
+        unit = np.r_[s.st_unit[first], s.st_unit[solo]]
         # Quarantine cases: discharge before admission (extra background rows).
         # Placed before the first LPR3 switch, when the extract reaches back that far.
-        lpr2_last = min(self.d1, int(self.switch_day.min()) - 1)
-        k = INVALID_ROWS_MIN if lpr2_last >= self.d0 + 10 else 0
+        # In one month only (`quarantine_lpr2_days`), so a whole extract has INVALID_ROWS_MIN.
+        lo, hi = self.quarantine_lpr2_days(s)
+        k = INVALID_ROWS_MIN if hi >= lo else 0
         bad_p = rng.integers(0, self.n_pop, k)
-        bad_in = rng.integers(self.d0 + 10, lpr2_last + 1, k)
+        bad_in = rng.integers(lo, hi + 1, k)
         adm_person = np.r_[adm_person, bad_p]
         pattype = np.r_[pattype, np.zeros(k, np.int64)]
         d_ind = np.r_[d_ind, bad_in]
@@ -575,7 +673,7 @@ class _Model:
         unit = np.r_[unit, rng.integers(0, len(self.unit_region), k)]
         keys_all = np.r_[keys, n_adm + np.arange(k)]
         hour = rng.integers(0, 24, len(adm_person))
-        ex.tables["lpr2__t_adm"] = {
+        ex["lpr2__t_adm"] = {
             "k_recnum": ("recnum", keys_all),
             "v_cpr_encrypted": ("person", adm_person),
             "c_pattype": ("pick", ("0", "1", "2"), pattype),
@@ -586,28 +684,28 @@ class _Model:
             "c_afd": ("afd", unit),
         }
         # t_bes: one row per visit, plus orphans pointing at no t_adm row.
-        orphan = rng.integers(self.d0, lpr2_last + 1, k)
-        ex.tables["lpr2__t_bes"] = {
+        orphan = rng.integers(lo, hi + 1, k)
+        ex["lpr2__t_bes"] = {
             "v_recnum": ("recnum", np.r_[recnum_of_stay[vis], n_adm + k + np.arange(k)]),
-            "d_ambdto": ("date", np.r_[self.st_start[vis], orphan]),
+            "d_ambdto": ("date", np.r_[s.st_start[vis], orphan]),
         }
         # t_sksube: plan codes, course markers and background procedures on LPR2 stays.
-        rg = np.flatnonzero(on[self.rg_stay])
-        mk = np.flatnonzero(on[self.mk_stay])
-        ex.tables["lpr2__t_sksube"] = {
-            "v_recnum": ("recnum", np.r_[recnum_of_stay[self.rg_stay[rg]],
-                                         recnum_of_stay[self.mk_stay[mk]]]),
-            "c_opr": ("object", np.r_[self.rg_code[rg], self.mk_code[mk]]),
-            "d_odto": ("date", np.r_[self.rg_day[rg], self.mk_day[mk]]),
+        rg = np.flatnonzero(on[s.rg_stay])
+        mk = np.flatnonzero(on[s.mk_stay])
+        ex["lpr2__t_sksube"] = {
+            "v_recnum": ("recnum", np.r_[recnum_of_stay[s.rg_stay[rg]],
+                                         recnum_of_stay[s.mk_stay[mk]]]),
+            "c_opr": ("object", np.r_[s.rg_code[rg], s.mk_code[mk]]),
+            "d_odto": ("date", np.r_[s.rg_day[rg], s.mk_day[mk]]),
         }
 
-    def _lpr3(self, ex: Extract) -> None:
-        rng = self.rng
-        sid = np.flatnonzero(self.st_lpr3)
-        kind = self.st_kind[sid]
+    def _lpr3(self, s: "_Unit", ex: dict) -> None:
+        rng = s.rng
+        sid = np.flatnonzero(s.st_lpr3)
+        kind = s.st_kind[sid]
         n = len(sid)
-        start_day = self.st_start[sid]
-        end_day = self.st_end[sid]
+        start_day = s.st_start[sid]
+        end_day = s.st_end[sid]
         ongoing = end_day < 0
         # Start minute: visits in clinic hours, ER any time, admissions any time.
         s_min = np.where(kind == 0, rng.integers(8 * 60, 15 * 60, n), rng.integers(0, 1380, n))
@@ -649,9 +747,9 @@ class _Model:
         # The first contact of an ER visit or an admission is acute (ATA1), the rest planned.
         acute = ((kind[c_stay] != 0) & (c_start == s_abs[c_stay])).astype(np.int64)
         # Courses (forloeb): up to four stays of a person in start order.
-        order = np.lexsort((start_day, self.st_person[sid]))
+        order = np.lexsort((start_day, s.st_person[sid]))
         rank = np.empty(n, np.int64)
-        rank[order] = _rank_within(self.st_person[sid][order])
+        rank[order] = _rank_within(s.st_person[sid][order])
         new_course = np.zeros(n, bool)
         new_course[order] = rank[order] % 4 == 0
         course_seq = np.empty(n, np.int64)
@@ -661,7 +759,7 @@ class _Model:
         stay_fl = fl_key[course_seq]
         fl_person = np.empty(n_fl, np.int64)
         fl_start = np.full(n_fl, np.iinfo(np.int64).max)
-        fl_person[stay_fl] = self.st_person[sid]
+        fl_person[stay_fl] = s.st_person[sid]
         np.minimum.at(fl_start, stay_fl, start_day)
         # Virtual contacts (not physical attendance: never a stay) and near-miss chains
         # (a second same-day contact 4 h 01 min or more after the first: two visits).
@@ -670,10 +768,10 @@ class _Model:
         v_start = (start_day[v_stay] + rng.integers(0, 30, nv)) * 1440 + rng.integers(
             480, 960, nv)
         visits = np.flatnonzero(kind == 0)
-        nm = visits[self.share(len(visits), CHAIN_NEAR_MISS_SHARE)] if len(visits) else visits
+        nm = visits[_share(rng, len(visits), CHAIN_NEAR_MISS_SHARE)] if len(visits) else visits
         nm_start = c1_end[nm] + 241 + rng.integers(0, 60, len(nm))
-        # Quarantine: a contact ending before it starts.
-        k = INVALID_ROWS_MIN if n else 0
+        # Quarantine: a contact ending before it starts (in one month of the extract only).
+        k = INVALID_ROWS_MIN if n and s.quarantine_lpr3 else 0
         bad = rng.integers(0, max(n, 1), k)
         all_stay = np.r_[c_stay, v_stay, nm, bad]
         all_start = np.r_[c_start, v_start, nm_start, s_abs[bad]]
@@ -689,42 +787,43 @@ class _Model:
         # The contact a registration hangs on: the stay's last physical contact.
         last_contact = np.full(n, -1)
         last_contact[c_stay[c_last]] = c_key[: len(c_stay)][c_last]
-        self.st_contact = np.full(len(self.st_person), -1)
-        self.st_contact[sid] = last_contact
-        self.st_forloeb = np.full(len(self.st_person), -1)
-        self.st_forloeb[sid] = stay_fl
-        ex.tables["lpr3__kontakter"] = {
+        s.st_contact = np.full(len(s.st_person), -1)
+        s.st_contact[sid] = last_contact
+        s.st_forloeb = np.full(len(s.st_person), -1)
+        s.st_forloeb[sid] = stay_fl
+        ex["lpr3__kontakter"] = {
             "dw_ek_kontakt": ("kontakt", c_key[keep]),
             "dw_ek_forloeb": ("forloeb", stay_fl[all_stay][keep]),
-            "cpr_encrypted": ("person", self.st_person[sid][all_stay][keep]),
+            "cpr_encrypted": ("person", s.st_person[sid][all_stay][keep]),
             "dato_start": ("date", (all_start // 1440)[keep]),
             "tidspunkt_start": ("time", (all_start % 1440)[keep]),
             "dato_slut": ("date", (all_end // 1440)[keep], ~all_open[keep]),
             "tidspunkt_slut": ("time", (all_end % 1440)[keep], ~all_open[keep]),
             "kontakttype": ("pick", ("ALCA00",) + VIRTUAL_CONTACT_TYPES, ktype[keep]),
             "prioritet": ("pick", ("ATA3", "ATA1"), all_acute[keep]),
-            "sorenhed_ans": ("sor", self.st_unit[sid][all_stay][keep]),
+            "sorenhed_ans": ("sor", s.st_unit[sid][all_stay][keep]),
         }
-        ex.tables["lpr3__forloeb"] = {
+        ex["lpr3__forloeb"] = {
             "dw_ek_forloeb": ("forloeb", np.arange(n_fl)),
             "cpr_encrypted": ("person", fl_person),
             "dato_start": ("date", fl_start),
         }
         # Procedures: on the stay's last contact, or (a tenth) on the course only.
-        rg = np.flatnonzero(self.st_lpr3[self.rg_stay])
-        st = self.rg_stay[rg]
+        rg = np.flatnonzero(s.st_lpr3[s.rg_stay])
+        st = s.rg_stay[rg]
         course_level = rng.random(len(rg)) < COURSE_LEVEL_PROCEDURE_SHARE
-        contact = np.where(course_level, -1, self.st_contact[st])
-        forloeb = np.where(course_level, self.st_forloeb[st], -1)
-        # Quarantine: procedures on a contact that does not exist.
-        k2 = INVALID_ROWS_MIN if len(rg) else 0
+        contact = np.where(course_level, -1, s.st_contact[st])
+        forloeb = np.where(course_level, s.st_forloeb[st], -1)
+        # Quarantine: procedures on a contact that does not exist (no key of any month:
+        # a month's keys are its stride plus fewer than n_c).
+        k2 = INVALID_ROWS_MIN if s.quarantine_lpr3 else 0
         contact = np.r_[contact, n_c + np.arange(k2)]
         forloeb = np.r_[forloeb, np.full(k2, -1)]
-        p_code = np.r_[self.rg_code[rg], np.array(["ZZ0175X"] * k2, object)]
-        p_day = np.r_[self.rg_day[rg], self.rg_day[rg][:k2]]
-        p_unit = np.r_[self.st_unit[st], self.st_unit[st][:k2]]
+        p_code = np.r_[s.rg_code[rg], np.array(["ZZ0175X"] * k2, object)]
+        p_day = np.r_[s.rg_day[rg], rng.integers(s.d0, s.d1 + 1, k2)]
+        p_unit = np.r_[s.st_unit[st], rng.integers(0, len(self.unit_region), k2)]
         n_p = len(contact)
-        ex.tables["lpr3__procedurer_andre"] = {
+        ex["lpr3__procedurer_andre"] = {
             "procedureregistrering_id": ("procedure", rng.permutation(n_p)),
             "dw_ek_kontakt": ("kontakt", np.maximum(contact, 0), contact >= 0),
             "dw_ek_forloeb": ("forloeb", np.maximum(forloeb, 0), forloeb >= 0),
@@ -734,21 +833,21 @@ class _Model:
             "tidspunkt_start": ("time", rng.integers(0, 1440, n_p)),
             "sorenhed_pro": ("sor", p_unit),
         }
-        mk = np.flatnonzero(self.st_lpr3[self.mk_stay])
-        ex.tables["lpr3__forloebsmarkoerer"] = {
-            "dw_ek_forloeb": ("forloeb", self.st_forloeb[self.mk_stay[mk]]),
-            "markoer": ("object", self.mk_code[mk]),
-            "dato_markoer": ("date", self.mk_day[mk]),
+        mk = np.flatnonzero(s.st_lpr3[s.mk_stay])
+        ex["lpr3__forloebsmarkoerer"] = {
+            "dw_ek_forloeb": ("forloeb", s.st_forloeb[s.mk_stay[mk]]),
+            "markoer": ("object", s.mk_code[mk]),
+            "dato_markoer": ("date", s.mk_day[mk]),
             "tidspunkt_markoer": ("time", rng.integers(0, 1440, len(mk))),
         }
 
-    def _gop(self, ex: Extract) -> None:
+    def _gop(self, ex: dict) -> None:
         rng = self.rng
         n = len(self.pl_person)
         ids = rng.permutation(n)
         dgop = self.pl_day < self.unit_ggop_day[self.pl_unit]
         d, g = np.flatnonzero(dgop), np.flatnonzero(~dgop)
-        ex.tables["gop__t_dgop"] = {
+        ex["gop__t_dgop"] = {
             "k_brevid": ("plan", ids[d]),
             "v_cpr_encrypted": ("person", self.pl_person[d]),
             "d_afsendt": ("date", self.pl_day[d]),
@@ -757,7 +856,7 @@ class _Model:
             "c_modtager_kom": ("muni", self.pl_muni[d]),
             "c_goptype": ("pick", ("1", "2", "3"), self.pl_type[d]),
         }
-        ex.tables["gop__t_ggop"] = {
+        ex["gop__t_ggop"] = {
             "brev_id": ("plan", ids[g]),
             "cpr_encrypted": ("person", self.pl_person[g]),
             "afsendt_tidspunkt": ("timestamp", self.pl_day[g], self.pl_sec[g]),
@@ -766,13 +865,27 @@ class _Model:
             "plantype": ("pick", ("ALM", "SPEC", "REHAB"), self.pl_type[g]),
         }
 
-    def _cpr(self, ex: Extract) -> None:
-        ex.tables["cpr__t_adresse"] = {
+    def _cpr(self, ex: dict) -> None:
+        ex["cpr__t_adresse"] = {
             "cpr_encrypted": ("person", self.addr_person),
             "c_kom": ("muni", self.addr_muni),
             "d_tilflyt_dato": ("date", self.addr_from),
             "d_fraflyt_dato": ("date", self.addr_to, self.addr_to != -1),
         }
+
+
+def _share(rng: np.random.Generator, n: int, p: float, minimum: int = 0) -> np.ndarray:
+    """A random boolean mask with ~p*n True, at least `minimum` when n allows."""
+    mask = rng.random(n) < p
+    short = min(minimum, n) - int(mask.sum())
+    if short > 0:
+        mask[rng.choice(np.flatnonzero(~mask), short, replace=False)] = True
+    return mask
+
+
+def month_index(days: np.ndarray) -> np.ndarray:
+    """Months since 1970-01 of days since 1970-01-01."""
+    return np.asarray(days).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 
 
 def _rank_within(sorted_groups: np.ndarray) -> np.ndarray:
@@ -785,8 +898,7 @@ def _rank_within(sorted_groups: np.ndarray) -> np.ndarray:
     return idx - np.maximum.accumulate(np.where(starts, idx, 0))
 
 
-def build_extract(scale: float, seed: int, first_month: str, last_month: str,
-                  calibrate: bool = False, municipality_codes: list[str] | None = None,
-                  ) -> tuple[Extract, "_Model"]:
-    model = _Model(scale, seed, first_month, last_month, calibrate, municipality_codes)
-    return model.build(), model
+def build_model(scale: float, seed: int, first_month: str, last_month: str,
+                calibrate: bool = False, municipality_codes: list[str] | None = None,
+                ) -> "_Model":
+    return _Model(scale, seed, first_month, last_month, calibrate, municipality_codes)

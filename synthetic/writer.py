@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from orchestration.contract import TABLES
+from orchestration.contract import TABLE_BY_KEY, TABLES, Table
 from synthetic import columns as col
-from synthetic.generator import build_extract
+from synthetic.generator import build_model, month_index
 
 # Key spaces: width and offset of each generated identifier (all digits, fixed width so
 # that text order is number order, which step 1's "smallest plan id" relies on).
@@ -85,12 +85,52 @@ def _mask(arr: pa.Array, valid: np.ndarray) -> pa.Array:
     return pa.compute.if_else(pa.array(valid), arr, pa.nulls(len(arr), arr.type))
 
 
-def _month_index(days: np.ndarray) -> np.ndarray:
-    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-
-
 def _month_name(index: int) -> str:
     return str(np.datetime64(index, "M"))
+
+
+class _MonthFiles:
+    """Rows waiting for their delivery month's file, written once the month is complete.
+
+    Pieces of a (month, table) are kept in the order they arrive, and arrive in the order of
+    the generated months, so a file's bytes do not depend on how many months are generated
+    at a time (`chunk_months`)."""
+
+    def __init__(self, out: Path, file_format: str, first_month: int, last_month: int,
+                 report: "GenerationReport"):
+        self.out, self.file_format, self.report = out, file_format, report
+        self.first_month, self.last_month = first_month, last_month
+        self.pending: dict[tuple[int, str], list[pa.Table]] = {}
+        self.written_before = first_month  # LPR months before this one are written
+
+    def add(self, table: Table, arrow: pa.Table, spec: dict) -> None:
+        kind, days, *valid = spec[table.month_column]
+        month = month_index(days)
+        inside = (month >= self.first_month) & (month <= self.last_month)
+        if kind == "date" and valid:
+            inside &= valid[0]
+        rows = np.flatnonzero(inside)
+        rows = rows[np.argsort(month[rows], kind="stable")]
+        months = month[rows]
+        arrow = arrow.take(pa.array(rows))
+        bounds = list(np.flatnonzero(np.r_[True, months[1:] != months[:-1]])) if len(rows) else []
+        ends = bounds[1:] + [len(rows)] if bounds else []
+        for b, e in zip(bounds, ends, strict=True):
+            if int(months[b]) < self.written_before:
+                raise AssertionError(f"{table.key}: rows for {_month_name(int(months[b]))}, "
+                                     "whose file is written already")
+            self.pending.setdefault((int(months[b]), table.key), []).append(
+                arrow.slice(b, e - b))
+        self.report.rows[table.key] = self.report.rows.get(table.key, 0) + len(rows)
+
+    def flush(self, before: int | None = None) -> None:
+        """Write every month earlier than `before` (all when None)."""
+        for month, key in sorted(k for k in self.pending if before is None or k[0] < before):
+            pieces = self.pending.pop((month, key))
+            path = self.out / TABLE_BY_KEY[key].relative_path(_month_name(month))
+            self.report.files += _write(pa.concat_tables(pieces), path, self.file_format)
+        if before is not None:
+            self.written_before = max(self.written_before, before)
 
 
 def write_extract(
@@ -102,47 +142,69 @@ def write_extract(
     file_format: str = "csv",
     calibrate: bool = False,
     municipality_codes: list[str] | None = None,
+    chunk_months: int = 1,
 ) -> GenerationReport:
-    """Generate and write a landing directory; returns what was written."""
+    """Generate and write a landing directory; returns what was written.
+
+    The LPR tables are generated `chunk_months` months at a time and each month's files are
+    written when no later month can add to them, so memory holds a few months, not the
+    extract (issue #11: seven national years in at most 2 GB). The bytes are the same for
+    any `chunk_months`: each month is drawn from its own random stream (generator.py)."""
+    if chunk_months < 1:
+        raise ValueError("chunk_months must be at least 1")
     started = time.perf_counter()
-    extract, model = build_extract(scale, seed, first_month, last_month, calibrate,
-                                   municipality_codes)
+    model = build_model(scale, seed, first_month, last_month, calibrate, municipality_codes)
+    skeleton = model.build_skeleton()
     fmt = _Formatter(seed, [m.code for m in model.munis])
     report = GenerationReport(out=out)
-    first_m, last_m = _month_index(np.array([extract.first_day, extract.last_day]))
-    for table in TABLES:
-        spec = extract.tables[table.key]
-        arrow = pa.table({c: fmt.column(spec[c]) for c in table.column_names})
-        if not table.partitioned:
-            report.files += _write(arrow, out / table.relative_path(None), file_format)
-            report.rows[table.key] = arrow.num_rows
-            continue
-        kind, *args = spec[table.month_column]
-        days = args[0]
-        month = _month_index(days)
-        inside = (month >= first_m) & (month <= last_m)
-        if kind == "date" and len(args) > 1:
-            inside &= args[1]
-        rows = np.flatnonzero(inside)
-        rows = rows[np.argsort(month[rows], kind="stable")]
-        arrow = arrow.take(pa.array(rows))
-        months = month[rows]
-        bounds = list(np.flatnonzero(np.r_[True, months[1:] != months[:-1]])) if len(rows) else []
-        ends = bounds[1:] + [len(rows)] if bounds else []
-        for b, e in zip(bounds, ends, strict=True):
-            path = out / table.relative_path(_month_name(int(months[b])))
-            report.files += _write(arrow.slice(b, e - b), path, file_format)
-        report.rows[table.key] = len(rows)
+    months = model.months()
+    files = _MonthFiles(out, file_format, months[0], months[-1], report)
+
+    def add(tables: list[dict[str, dict]]) -> None:
+        for table in TABLES:
+            specs = [t[table.key] for t in tables if table.key in t]
+            if not specs:
+                continue
+            spec = {c: _concat([s[c] for s in specs]) for c in table.column_names}
+            arrow = pa.table({c: fmt.column(spec[c]) for c in table.column_names})
+            if table.partitioned:
+                files.add(table, arrow, spec)
+            else:
+                report.files += _write(arrow, out / table.relative_path(None), file_format)
+                report.rows[table.key] = arrow.num_rows
+
+    add([skeleton])
+    files.flush()  # the GOP months: no LPR table shares a file with them
+    del skeleton
+    for i in range(0, len(months), chunk_months):
+        chunk = months[i:i + chunk_months]
+        add([model.month_tables(m) for m in chunk])
+        files.flush(before=chunk[-1] + 1)
+        # Arrow's allocator keeps freed blocks for reuse; give them back between chunks, or
+        # the resident size grows with the LPR3 months' larger tables.
+        pa.default_memory_pool().release_unused()
+    files.flush()
 
     report.facts = {
         "persons_in_population": model.n_pop,
-        "plan_episodes": len(model.ep_person),
+        "plan_episodes": model.n_episodes,
         "movers": model.n_movers,
         "emigrants": model.n_emigrants,
-        "stays": len(model.st_person),
+        "stays": model.n_stays,
     }
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _concat(specs: list[tuple]) -> tuple:
+    """One column spec from the same column of several months: arrays joined, the rest
+    (a kind, a list of values to pick from) as the first month's."""
+    if len(specs) == 1:
+        return specs[0]
+    kind, *rest = specs[0]
+    joined = [np.concatenate([s[1 + i] for s in specs]) if isinstance(a, np.ndarray) else a
+              for i, a in enumerate(rest)]
+    return (kind, *joined)
 
 
 def _write(table: pa.Table, path: Path, file_format: str) -> int:
