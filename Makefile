@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install dbt-parse demo run test ui docs data-docs lint bench clean
+.PHONY: install dbt-parse demo run test ui docs data-docs lint bench bench-national clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -68,6 +68,11 @@ lint: $(STAMP)
 bench: $(MANIFEST)
 	$(BIN)/python bench/generator_throughput.py
 	$(BIN)/python bench/linkage.py
+
+## make bench-national: seven national years, full rebuild, monthly refresh, re-delivery
+## (issue #11; ~12 GB of CSV under data/bench-national, an hour or more; not a test)
+bench-national: $(MANIFEST)
+	$(BIN)/python bench/national.py $(BENCH_ARGS)
 
 clean:
 	rm -rf dbt_project/target dbt_project/logs .pytest_cache

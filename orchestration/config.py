@@ -5,6 +5,7 @@ tests and the CLI can set the environment first.
 """
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,17 @@ class Settings:
     # GOP_COMPLEMENTARY_SUPPRESSION=true: beyond SDS's rules, hide further cells of table 1
     # until no `<5` can be recovered by differencing. Default: SDS's published rules only.
     complementary_suppression: bool = False
+    # DuckDB, for every connection that writes or reads the warehouse and for dbt (issue
+    # #11): a run that needs more memory than memory_limit spills to temp_directory instead
+    # of being killed; threads None is DuckDB's default (one per core).
+    duckdb_memory_limit: str = "4GB"
+    duckdb_temp_directory: Path | None = None  # None: beside the warehouse, <file>.tmp
+    duckdb_threads: int | None = None
+
+    @property
+    def duckdb_temp_dir(self) -> Path:
+        return self.duckdb_temp_directory or self.warehouse_path.with_name(
+            self.warehouse_path.name + ".tmp")
 
 
 def load_settings(**overrides: str | Path | None) -> Settings:
@@ -43,8 +55,28 @@ def load_settings(**overrides: str | Path | None) -> Settings:
     flag = os.environ.get("GOP_COMPLEMENTARY_SUPPRESSION", "false").strip().lower()
     if flag not in ("true", "false", "1", "0", "yes", "no"):
         raise ValueError(f"GOP_COMPLEMENTARY_SUPPRESSION={flag!r}: use true or false")
+    memory = os.environ.get("GOP_DUCKDB_MEMORY_LIMIT", "4GB").strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory, re.I):
+        raise ValueError(f"GOP_DUCKDB_MEMORY_LIMIT={memory!r}: use a size such as 4GB or 500MB")
+    temp = os.environ.get("GOP_DUCKDB_TEMP_DIR", "").strip()
+    threads = os.environ.get("GOP_DUCKDB_THREADS", "").strip()
+    if threads and not (threads.isdigit() and int(threads) > 0):
+        raise ValueError(f"GOP_DUCKDB_THREADS={threads!r}: use a whole number of at least 1")
     return Settings(**{k: v.absolute() for k, v in values.items()},
-                    complementary_suppression=flag in ("true", "1", "yes"))
+                    complementary_suppression=flag in ("true", "1", "yes"),
+                    duckdb_memory_limit=memory.replace(" ", ""),
+                    duckdb_temp_directory=Path(temp).absolute() if temp else None,
+                    duckdb_threads=int(threads) if threads else None)
+
+
+def duckdb_config(settings: Settings) -> dict[str, str]:
+    """The DuckDB settings of every warehouse connection (Warehouse resource, ingestion,
+    gates, exports) and of dbt's (profiles.yml reads the same variables)."""
+    config = {"memory_limit": settings.duckdb_memory_limit,
+              "temp_directory": str(settings.duckdb_temp_dir)}
+    if settings.duckdb_threads:
+        config["threads"] = str(settings.duckdb_threads)
+    return config
 
 
 def export_to_environment(settings: Settings) -> None:
@@ -54,3 +86,7 @@ def export_to_environment(settings: Settings) -> None:
     os.environ["GOP_EXPORT_DIR"] = str(settings.export_dir)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     os.environ["GOP_GX_DIR"] = str(settings.gx_dir)
+    os.environ["GOP_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit
+    os.environ["GOP_DUCKDB_TEMP_DIR"] = str(settings.duckdb_temp_dir)
+    if settings.duckdb_threads:
+        os.environ["GOP_DUCKDB_THREADS"] = str(settings.duckdb_threads)

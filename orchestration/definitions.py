@@ -12,7 +12,7 @@ from orchestration.assets.exports import linkage_charts, plans_linked_csv
 from orchestration.assets.raw import cpr_t_adresse, raw_monthly_deliveries
 from orchestration.assets.table1 import table1_persons_by_municipality
 from orchestration.automation import monthly_refresh, new_deliveries, refresh_after_ingest
-from orchestration.config import Settings, load_settings
+from orchestration.config import Settings, duckdb_config, load_settings
 from orchestration.jobs import ingest_deliveries_job, refresh_job
 from orchestration.resources import DataDocs, Exports, Landing, Warehouse
 from orchestration.sensors import (
@@ -34,7 +34,8 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         sensors=[new_deliveries, refresh_after_ingest, alert_on_run_failure,
                  alert_on_failed_warn_checks, recover_dead_runs],
         resources={
-            "warehouse": Warehouse(path=str(settings.warehouse_path)),
+            "warehouse": Warehouse(path=str(settings.warehouse_path),
+                                   duckdb_settings=duckdb_config(settings)),
             "landing": Landing(path=str(settings.landing_dir)),
             "exports_dir": Exports(path=str(settings.export_dir),
                                    complementary_suppression=settings.complementary_suppression),

@@ -17,12 +17,15 @@ class Warehouse(ConfigurableResource):
     `duckdb` concurrency pool, and connections are closed before dbt runs."""
 
     path: str
+    # DuckDB settings (orchestration/config.py, duckdb_config): memory_limit, temp_directory,
+    # threads. Empty: DuckDB's defaults.
+    duckdb_settings: dict[str, str] = {}
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         if not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path, read_only=read_only)
+        con = duckdb.connect(self.path, read_only=read_only, config=dict(self.duckdb_settings))
         try:
             yield con
         finally:

@@ -1,0 +1,44 @@
+"""Settings: DuckDB's memory limit, spill directory and threads come from the environment
+and reach every warehouse connection (issue #11)."""
+
+import pytest
+
+from orchestration.config import duckdb_config, load_settings
+from orchestration.resources import Warehouse
+
+pytestmark = pytest.mark.unit
+
+
+def test_duckdb_settings_reach_the_warehouse_connection(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOP_WAREHOUSE_PATH", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("GOP_DUCKDB_MEMORY_LIMIT", "700MB")
+    monkeypatch.setenv("GOP_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    monkeypatch.setenv("GOP_DUCKDB_THREADS", "1")
+    settings = load_settings()
+    warehouse = Warehouse(path=str(settings.warehouse_path),
+                          duckdb_settings=duckdb_config(settings))
+    with warehouse.connect() as con:
+        limit, temp, threads = con.execute(
+            "select current_setting('memory_limit'), current_setting('temp_directory'), "
+            "current_setting('threads')").fetchone()
+    assert limit.replace(" ", "") in ("700.0MB", "667.5MiB", "700MB")
+    assert temp == str(tmp_path / "spill")
+    assert int(threads) == 1
+
+
+def test_the_spill_directory_defaults_beside_the_warehouse(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOP_WAREHOUSE_PATH", str(tmp_path / "w.duckdb"))
+    for var in ("GOP_DUCKDB_MEMORY_LIMIT", "GOP_DUCKDB_TEMP_DIR", "GOP_DUCKDB_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    config = duckdb_config(load_settings())
+    assert config == {"memory_limit": "4GB", "temp_directory": str(tmp_path / "w.duckdb.tmp")}
+
+
+@pytest.mark.parametrize("var, value", [("GOP_DUCKDB_MEMORY_LIMIT", "lots"),
+                                        ("GOP_DUCKDB_MEMORY_LIMIT", "4"),
+                                        ("GOP_DUCKDB_THREADS", "0"),
+                                        ("GOP_DUCKDB_THREADS", "two")])
+def test_a_bad_duckdb_setting_is_refused_by_name(monkeypatch, var, value):
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ValueError, match=var):
+        load_settings()
