@@ -1,9 +1,12 @@
-"""Great Expectations suites (expectations/*.yml) as GX 1.x suites, validated on DuckDB.
+"""Great Expectations suites (expectations/*.yml) as GX 1.x suites, validated in DuckDB.
 
-GX's SQL datasource does not work on DuckDB (shared/stack-notes.md), so a suite's table or
-query is read from DuckDB as Arrow record batches, turned into pandas, and validated
-through GX's pandas datasource, batch by batch; unexpected counts add up over the batches.
-GX is imported only here, when a validation runs (importing it costs seconds).
+GX's SQL datasource does not work on DuckDB (shared/stack-notes.md), and pulling a hundred
+million rows through its pandas datasource costs minutes per layer (issue #11). So each
+expectation is translated to a DuckDB boolean per row (`rule_sql`), one query per suite
+counts the rows and the rows that break each rule, and a second one, only for a broken rule,
+reads its first few failing rows. GX gets these compact results as its own validation
+results, which it stores and renders as Data Docs. GX is imported only here, when a
+validation is stored (importing it costs seconds).
 
 A result never carries a value of a person-key column or of a column the suite marks
 `sensitive`: failing rows are described by count, and by sample values only elsewhere.
@@ -19,7 +22,7 @@ import csv
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,6 @@ from orchestration.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from orchestration.contract import TABLE_BY_KEY
 from orchestration.ingest import PERSON_COLUMNS
 
-BATCH_ROWS = 2_000_000  # ~0.3 s to load and ~1 s to validate per batch (stack-notes.md)
 SAMPLE_SIZE = 5
 
 
@@ -174,6 +176,11 @@ def load_suites(root: Path = EXPECTATIONS_DIR) -> list[SuiteSpec]:
         expectations, query = _computed_in_duckdb(expectations, query, sensitive, path)
         key_expectations, query = _key_counts(keys, query, expectations,
                                               grain=bool(raw.get("grain")))
+        for e in expectations:
+            try:
+                rule_sql(e)  # every expectation must be one DuckDB can judge
+            except (ValueError, KeyError) as exc:
+                raise ValueError(f"{path}: {exc}") from None
         specs.append(SuiteSpec(
             name=relation, asset_key=tuple(raw["asset"]), query=" ".join(query.split()),
             severity=raw.get("severity", "error"),
@@ -193,9 +200,8 @@ def _computed_in_duckdb(expectations: list[dict[str, Any]], query: str,
                         sensitive: frozenset[str], path: Path):
     """An expectation on a sensitive column (a person key, a true count) is judged by DuckDB:
     the column becomes a boolean "the rule holds" (NULL where GX would skip the row), and GX
-    expects it to be true. So no value of a sensitive column ever reaches pandas, GX's
-    validation results or its Data Docs, whatever result format GX keeps (it stores a
-    sample of unexpected values per expectation)."""
+    expects it to be true. So a result names the rule it judged (in meta `judged_in`), and no
+    value of a sensitive column ever reaches GX's validation results or its Data Docs."""
     rewritten, computed = [], []
     for i, e in enumerate(expectations):
         kw = e["kwargs"]
@@ -260,11 +266,9 @@ def _default_query(layer: str, relation: str, keys: list[list[str]],
 
 def _key_counts(keys: list[list[str]], query: str, expectations: list[dict[str, Any]], *,
                 grain: bool):
-    """Uniqueness of each key, judged by DuckDB over the whole relation: the suite is
-    validated in batches, and a duplicate split over two batches would pass GX's own
-    `expect_column_values_to_be_unique`. Each key becomes two small columns, how many rows
-    share it (expected 1) and whether it is complete (no key column null), so the key values
-    themselves never travel to pandas or into a result."""
+    """Uniqueness of each key over the whole relation. Each key becomes two small columns,
+    how many rows share it (expected 1) and whether it is complete (no key column null), so
+    a result counts the rows of a duplicate key and the key values never reach one."""
     if not keys:
         return [], query
     computed, key_expectations = [], []
@@ -302,107 +306,227 @@ def validate(con, spec: SuiteSpec) -> SuiteOutcome:
     return Validator().validate(con, spec)
 
 
+def _q(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _condition_sql(condition: dict[str, Any]) -> str:
+    """A GX 1.x row condition ({type: comparison, column: {name}, operator, parameter})."""
+    if condition.get("type") != "comparison":
+        raise ValueError(f"row condition {condition!r}: only comparisons are translated")
+    operator = condition["operator"]
+    if operator not in ("<", "<=", ">", ">=", "=", "==", "!=", "<>"):
+        raise ValueError(f"row condition operator {operator!r} is not translated")
+    operator = "=" if operator == "==" else operator
+    return f"{_q(condition['column']['name'])} {operator} {_sql_literal(condition['parameter'])}"
+
+
+_TRANSLATED_KWARGS = frozenset({
+    "column", "column_A", "column_B", "value_set", "min_value", "max_value", "strict_min",
+    "strict_max", "regex", "mostly", "or_equal", "ignore_row_if", "row_condition"})
+
+
+def rule_sql(expectation: dict[str, Any]) -> str | None:
+    """The expectation as a DuckDB boolean per row: true where the row keeps it, false where
+    it breaks it, NULL where GX would not judge the row (a null value, a row outside the row
+    condition). None for expect_column_to_exist, which is judged on the columns."""
+    kind, kw = expectation["type"], expectation["kwargs"]
+    unknown = set(kw) - _TRANSLATED_KWARGS
+    if unknown:
+        raise ValueError(f"{kind}: {', '.join(sorted(unknown))} has no DuckDB translation")
+    if kind == "expect_column_to_exist":
+        return None
+    column = _q(kw["column"]) if "column" in kw else ""
+    if kind == "expect_column_values_to_not_be_null":
+        rule = f"{column} is not null"
+    elif kind == "expect_column_values_to_be_in_set":
+        values = ", ".join(_sql_literal(v) for v in kw["value_set"])
+        rule = (f"{column} in ({values})" if values
+                else f"case when {column} is not null then false end")
+    elif kind == "expect_column_values_to_be_between":
+        parts = []
+        if kw.get("min_value") is not None:
+            parts.append(f"{column} {'>' if kw.get('strict_min') else '>='} "
+                         f"{_sql_literal(kw['min_value'])}")
+        if kw.get("max_value") is not None:
+            parts.append(f"{column} {'<' if kw.get('strict_max') else '<='} "
+                         f"{_sql_literal(kw['max_value'])}")
+        rule = " and ".join(parts) or f"case when {column} is not null then true end"
+    elif kind == "expect_column_values_to_match_regex":
+        rule = f"regexp_matches(cast({column} as varchar), {_sql_literal(kw['regex'])})"
+    elif kind == "expect_column_values_to_be_unique":
+        rule = (f"case when {column} is not null then "
+                f"count(*) over (partition by {column}) = 1 end")
+    elif kind in ("expect_column_pair_values_a_to_be_greater_than_b",
+                  "expect_column_pair_values_to_be_equal"):
+        a, b = _q(kw["column_A"]), _q(kw["column_B"])
+        op = "=" if kind.endswith("to_be_equal") else (">=" if kw.get("or_equal") else ">")
+        # GX's ignore_row_if for pairs: by default a row is skipped only when both values
+        # are missing; a row with one missing value breaks the rule.
+        skip = {"both_values_are_missing": f"{a} is null and {b} is null",
+                "either_value_is_missing": f"{a} is null or {b} is null",
+                "neither": "false"}[kw.get("ignore_row_if", "both_values_are_missing")]
+        rule = f"case when not ({skip}) then coalesce({a} {op} {b}, false) end"
+    else:
+        raise ValueError(f"{kind} has no DuckDB translation in orchestration/quality.py")
+    if kw.get("row_condition"):
+        rule = f"case when {_condition_sql(kw['row_condition'])} then ({rule}) end"
+    return rule
+
+
 class Validator:
-    """Validates suites on DuckDB through GX's pandas datasource, in batches, with one GX
-    context; `publish` then renders their Data Docs pages and the index once. GX's docs
-    action would rebuild the index after every suite, and the index lists every validation
-    ever kept, so that cost grows month by month (0.2 s with 16 results, 0.7 s with 1,936)."""
+    """Validates suites where the data is: DuckDB computes every expectation's row-level
+    facts in one pass (how many rows, how many break it, the first few that do), and GX is
+    given those compact results, which it stores and renders as Data Docs. Nothing goes
+    through pandas, so a gate costs one scan of its query whatever its size (issue #11: at
+    national volume pandas batches cost minutes per layer). `publish` renders the pages of
+    the validations since the last call, and the index once: the index lists every
+    validation ever kept, so building it per suite would cost more every month."""
 
     def __init__(self, docs_dir: Path | None = None):
         self.docs_dir = docs_dir
         self._context = None
-        self._unpublished: list[tuple[SuiteOutcome, list]] = []  # outcome, its results' ids
+        self._unpublished: list[tuple[SuiteOutcome, Any]] = []  # outcome, its result's id
 
     def _gx_context(self):
         if self._context is None:
             os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
             import great_expectations as gx
-            from great_expectations.data_context.types.base import ProgressBarsConfig
 
             self._context = (
                 gx.get_context(mode="file", project_root_dir=str(self.docs_dir))
                 if self.docs_dir is not None else gx.get_context(mode="ephemeral"))
-            # GX draws a tqdm bar per batch on stderr: noise in Dagster's compute logs.
-            self._context.variables.progress_bars = ProgressBarsConfig(globally=False)
         return self._context
 
     def validate(self, con, spec: SuiteSpec,
                  incoming: dict[str, str] | None = None) -> SuiteOutcome:
         """A raw suite runs on a delivery's `incoming` rows when given (module docstring).
         The outcome's `docs_url` is set by `publish`."""
+        query = spec.sql(incoming)
+        columns = [r[0] for r in
+                   con.execute(f"describe select * from ({query}) as _q").fetchall()]
+        rules = [rule_sql(e) for e in spec.expectations]
+        judged = [(i, r) for i, r in enumerate(rules) if r is not None]
+        select = ", ".join(f"({r}) as _ok{i}" for i, r in judged) or "true as _row"
+        facts = "".join(f", count(*) filter (where not _ok{i})" for i, _ in judged)
+        row = con.execute(f"select count(*){facts} from (select {select} from ({query}) as _q)"
+                          " as _facts").fetchone()
+        rows = int(row[0])
+        broken = dict(zip([i for i, _ in judged], row[1:], strict=True))
+        locate = set(LOCATION_COLUMNS) <= set(columns)
+        outcomes = []
+        for i, e in enumerate(spec.expectations):
+            kw = e["kwargs"]
+            outcome = ExpectationOutcome(e["type"], kw.get("column") or kw.get("column_A", ""),
+                                         e["meta"].get("rule", ""), True, element_count=rows)
+            rule = rules[i]
+            if rule is None:
+                outcome.success = kw["column"] in columns
+            else:
+                outcome.unexpected_count = int(broken[i] or 0)
+                if outcome.unexpected_count:
+                    _samples(con, query, spec, e, rule, outcome, locate)
+                mostly = kw.get("mostly")
+                if mostly is None or not rows:
+                    outcome.success = outcome.unexpected_count == 0
+                else:
+                    # `mostly` holds over the whole relation; a few rows are quarantined
+                    # whatever their share (quarantine_min_rows).
+                    share = 1 - outcome.unexpected_count / rows
+                    outcome.success = (share >= mostly
+                                       or outcome.unexpected_count <= quarantine_min_rows())
+            outcomes.append(outcome)
+        suite_outcome = SuiteOutcome(spec.name, all(o.success for o in outcomes), rows, outcomes)
+        if self.docs_dir is not None:
+            self._unpublished.append((suite_outcome, self._store(spec, suite_outcome)))
+        return suite_outcome
+
+    def _store(self, spec: SuiteSpec, outcome: SuiteOutcome):
+        """Keep the outcome as a GX validation result: in GX's store, then on its Data Docs
+        page at `publish`."""
         import great_expectations as gx
+        from great_expectations.core.expectation_validation_result import (
+            ExpectationSuiteValidationResult,
+            ExpectationValidationResult,
+        )
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+        from great_expectations.expectations.expectation_configuration import (
+            ExpectationConfiguration,
+        )
 
         context = self._gx_context()
-        source = context.data_sources.add_or_update_pandas("warehouse")
-        asset_name = spec.name.replace(".", "__")
-        try:
-            asset = source.get_asset(asset_name)
-        except LookupError:
-            asset = source.add_dataframe_asset(asset_name)
-        batch_def = (asset.batch_definitions[0] if asset.batch_definitions
-                     else asset.add_batch_definition_whole_dataframe("whole"))
-        suite = context.suites.add_or_update(_gx_suite(gx, spec))
-        validation = context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=spec.name, data=batch_def, suite=suite))
-        query = _frame_query(con, spec.sql(incoming), spec.sensitive)
-        empty = con.execute(f"select * from ({query}) limit 0").df()
-        result_format = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
-        if set(LOCATION_COLUMNS) <= set(empty.columns):
-            result_format["unexpected_index_column_names"] = LOCATION_COLUMNS
-        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-            name=spec.name, validation_definitions=[validation], actions=[],
-            result_format=result_format))
-
-        outcomes = [ExpectationOutcome(e["type"], e["kwargs"].get("column")
-                                       or e["kwargs"].get("column_A", ""),
-                                       e["meta"].get("rule", ""), True)
-                    for e in spec.expectations]
-        rows, identifiers = 0, []
-        reader = con.execute(query).to_arrow_reader(BATCH_ROWS)
-        for frame in _batches(reader, empty):  # an empty table still has its columns checked
-            rows += len(frame)
-            result = checkpoint.run(batch_parameters={"dataframe": frame})
-            ((identifier, run_result),) = result.run_results.items()
-            identifiers.append(identifier)
-            for er in run_result.results:
-                _merge(outcomes[int(er.expectation_config.meta["spec_index"])], er,
-                       spec.sensitive)
-        # `mostly` holds over the whole table, not per batch: judge it on the summed counts.
-        for outcome, e in zip(outcomes, spec.expectations, strict=True):
-            mostly = e["kwargs"].get("mostly")
-            if mostly is not None and outcome.element_count:
-                share = 1 - outcome.unexpected_count / outcome.element_count
-                outcome.success = (share >= mostly
-                                   or outcome.unexpected_count <= quarantine_min_rows())
-        suite_outcome = SuiteOutcome(spec.name, all(o.success for o in outcomes), rows, outcomes)
-        self._unpublished.append((suite_outcome, identifiers))
-        return suite_outcome
+        context.suites.add_or_update(_gx_suite(gx, spec))
+        results = []
+        for e, o in zip(spec.expectations, outcome.outcomes, strict=True):
+            config = ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"], meta=e["meta"])
+            percent = 100 * o.unexpected_count / o.element_count if o.element_count else 0.0
+            result = ({} if e["type"] == "expect_column_to_exist" else {
+                "element_count": o.element_count, "unexpected_count": o.unexpected_count,
+                "unexpected_percent": percent, "partial_unexpected_list": list(o.sample),
+                "missing_count": 0, "missing_percent": 0.0,
+                "unexpected_percent_nonmissing": percent})
+            results.append(ExpectationValidationResult(
+                success=o.success, expectation_config=config, result=result))
+        passed = sum(o.success for o in outcome.outcomes)
+        run_id = RunIdentifier(run_name=spec.name, run_time=datetime.now(UTC))
+        suite_id = ExpectationSuiteIdentifier(name=spec.name)
+        key = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=run_id,
+                                         batch_identifier="duckdb")
+        validation = ExpectationSuiteValidationResult(
+            success=outcome.success, results=results, suite_name=spec.name,
+            statistics={"evaluated_expectations": len(results),
+                        "successful_expectations": passed,
+                        "unsuccessful_expectations": len(results) - passed,
+                        "success_percent": 100 * passed / len(results) if results else 100.0},
+            meta={"run_id": run_id, "validation_time": run_id.run_time.isoformat(),
+                  "rows_validated": outcome.rows, "engine": "duckdb",
+                  "active_batch_definition": {"datasource_name": "warehouse",
+                                              "data_asset_name": spec.name.replace(".", "__"),
+                                              "data_connector_name": "duckdb",
+                                              "batch_identifiers": {}}},
+            batch_id="duckdb")
+        context.validation_results_store.store_validation_results(
+            suite_validation_result=validation, suite_validation_result_identifier=key,
+            expectation_suite_identifier=suite_id)
+        return key
 
     def publish(self) -> None:
         """Render the Data Docs pages of the validations since the last call, and the index
-        once; each outcome links its last batch's page."""
+        once; each outcome links its page."""
         pending, self._unpublished = self._unpublished, []
         if self.docs_dir is None or not pending:
             return
         context = self._gx_context()
-        context.build_data_docs(resource_identifiers=[i for _, ids in pending for i in ids])
-        for outcome, identifiers in pending:
-            outcome.docs_url = _docs_page(context, identifiers[-1], self.docs_dir)
+        context.build_data_docs(resource_identifiers=[key for _, key in pending])
+        for outcome, key in pending:
+            outcome.docs_url = _docs_page(context, key, self.docs_dir)
 
 
-def _frame_query(con, query: str, sensitive: frozenset[str]) -> str:
-    """What GX is given: the suite's query without its sensitive columns (their rules are
-    judged in DuckDB, `_computed_in_duckdb`), and times as text: pandas has no time of day
-    24:00, which the contract allows (data-contract.md, "CSV format")."""
-    described = con.execute(f"describe select * from ({query}) as _q").fetchall()
-    columns = []
-    for name, kind, *_ in described:
-        if name in sensitive:
-            continue
-        quoted = f'"{name}"'
-        is_time = kind.startswith("TIME") and not kind.startswith("TIMESTAMP")
-        columns.append(f"cast({quoted} as varchar) as {quoted}" if is_time else quoted)
-    return f"select {', '.join(columns) or 'true as _row'} from ({query}) as _frame"
+def _samples(con, query: str, spec: SuiteSpec, expectation: dict[str, Any], rule: str,
+             outcome: ExpectationOutcome, locate: bool) -> None:
+    """The first failing rows: their values (none when the rule reads a sensitive column)
+    and where they are in the delivery (file and row)."""
+    kw = expectation["kwargs"]
+    read = [c for c in (kw.get("column"), kw.get("column_A"), kw.get("column_B")) if c]
+    shown = [] if any(c in spec.sensitive for c in read) else read
+    picked = [f"cast({_q(c)} as varchar)" for c in shown]
+    picked += [_q(c) for c in LOCATION_COLUMNS] if locate else []
+    if not picked:
+        return
+    order = f" order by {', '.join(_q(c) for c in LOCATION_COLUMNS)}" if locate else ""
+    failing = con.execute(
+        f"select {', '.join(picked)} from (select *, ({rule}) as _ok from ({query}) as _q) "
+        f"as _r where not _ok{order} limit {SAMPLE_SIZE}").fetchall()
+    for values in failing:
+        if shown:
+            outcome.sample.append(", ".join("null" if v is None else str(v)[:40]
+                                            for v in values[:len(shown)]))
+        if locate:
+            outcome.locations.append(f"{values[-2]} row {int(values[-1])}")
 
 
 def _docs_page(context, identifier, docs_dir: Path) -> str | None:
@@ -418,26 +542,3 @@ def _docs_page(context, identifier, docs_dir: Path) -> str | None:
     return base.rstrip("/") + page.removeprefix(root) if page.startswith(root) else page
 
 
-def _batches(reader, empty):
-    seen = False
-    for batch in reader:
-        if batch.num_rows:
-            seen = True
-            yield batch.to_pandas()
-    if not seen:
-        yield empty
-
-
-def _merge(outcome: ExpectationOutcome, er, sensitive: frozenset[str]) -> None:
-    res = er.result or {}
-    outcome.success = outcome.success and bool(er.success)
-    outcome.unexpected_count += int(res.get("unexpected_count") or 0)
-    outcome.element_count += int(res.get("element_count") or 0)
-    if outcome.column not in sensitive and len(outcome.sample) < SAMPLE_SIZE:
-        for v in res.get("partial_unexpected_list") or []:
-            if len(outcome.sample) < SAMPLE_SIZE:
-                outcome.sample.append(str(v)[:40])
-    for row in res.get("partial_unexpected_index_list") or []:
-        # Only the location columns are read: the row dict also holds the tested value.
-        if isinstance(row, dict) and len(outcome.locations) < SAMPLE_SIZE:
-            outcome.locations.append(f"{row['_source_file']} row {int(row['_source_row'])}")

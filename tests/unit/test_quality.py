@@ -41,10 +41,9 @@ def _table(con, rows):
     con.executemany("insert into marts.t values (?, ?, ?, ?)", rows)
 
 
-def test_a_duplicate_key_split_over_two_batches_fails_the_grain(tmp_path, con, monkeypatch):
-    monkeypatch.setattr(quality, "BATCH_ROWS", 2)
+def test_a_duplicate_key_far_apart_fails_the_grain(tmp_path, con):
     spec = _suite(tmp_path, GRAIN)
-    # rows 1 and 4 share (person_key, day); batches of two put them apart
+    # rows 1 and 4 share (person_key, day): judged over the whole relation
     _table(con, [("P1", 1, "x1", "a"), ("P2", 1, "x2", "a"), ("P3", 1, "x3", "b"),
                  ("P1", 1, "x4", "b")])
     out = quality.validate(con, spec)
@@ -117,10 +116,9 @@ def test_the_timeliness_chart_mart_adds_up_to_the_nation(con):
     assert list(failed.values()) == [2] and "add up to the nation" in next(iter(failed))
 
 
-def test_one_publish_renders_every_page_of_the_validations_before_it(tmp_path, con, monkeypatch):
+def test_one_publish_renders_every_page_of_the_validations_before_it(tmp_path, con):
     from urllib.parse import unquote
 
-    monkeypatch.setattr(quality, "BATCH_ROWS", 2)  # two batches each: a page each, one linked
     spec = _suite(tmp_path, GRAIN)
     _table(con, [("p1", 1, "a", "a"), ("p2", 1, "b", "b"), ("p3", 2, "c", "a")])
     validator = quality.Validator(tmp_path / "gx")
@@ -129,7 +127,7 @@ def test_one_publish_renders_every_page_of_the_validations_before_it(tmp_path, c
     validator.publish()
     site = tmp_path / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
     pages = sorted(site.glob("validations/**/*.html"))
-    assert len(pages) == 4 and (site / "index.html").exists()
+    assert len(pages) == 2 and (site / "index.html").exists()
     for outcome in (first, second):
         assert (site / unquote(outcome.docs_url.split("3001/", 1)[1])).exists()
     assert first.docs_url != second.docs_url
@@ -195,7 +193,17 @@ expectations:
 """)
 
 
-# --- what pandas cannot hold, and tiny deliveries --------------------------------------------
+def test_an_expectation_duckdb_cannot_judge_is_refused_when_the_suites_load(tmp_path):
+    with pytest.raises(ValueError, match="expect_column_mean_to_be_between has no DuckDB"):
+        _suite(tmp_path, """
+asset: [marts, t]
+expectations:
+  - type: expect_column_mean_to_be_between
+    kwargs: {column: day, min_value: 1}
+""")
+
+
+# --- times of 24:00, and tiny deliveries --------------------------------------------
 def test_a_time_of_24_00_is_validated_without_error(tmp_path, con):
     spec = _suite(tmp_path, """
 asset: [marts, t]
