@@ -23,7 +23,7 @@ same result.
 All arrays are vectorised; days are integers since 1970-01-01, times minutes of the day.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -132,9 +132,6 @@ class _Unit:
     mk_day: np.ndarray
     mk_code: np.ndarray
     quarantine_lpr3: bool = False
-    st_recnum: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    st_contact: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    st_forloeb: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 class _Model:
@@ -550,11 +547,8 @@ class _Model:
         are the same however many months are generated together; keys are unique across
         months (each month has its own stride of MONTH_KEY_STRIDE). A row may fall in a later
         month than `month` (a contact or a registration after the stay's first day)."""
-        first = (np.datetime64(month, "M").astype("datetime64[D]") - np.datetime64(
-            "1970-01-01", "D")).astype(int)
-        after = (np.datetime64(month + 1, "M").astype("datetime64[D]") - np.datetime64(
-            "1970-01-01", "D")).astype(int)
-        d0, d1 = max(self.d0, int(first)), min(self.d1, int(after) - 1)
+        first, last = month_bounds(*[str(np.datetime64(month, "M"))] * 2)
+        d0, d1 = max(self.d0, first), min(self.d1, last)
         rng = np.random.default_rng([self.seed, month])
         ep = np.flatnonzero(self.st_month == month)  # sorted: searchsorted maps into it
         bg = self._background_stays(rng, d0, d1)
@@ -649,7 +643,6 @@ class _Model:
         recnum_of_stay = np.full(len(s.st_person), -1)
         recnum_of_stay[vis] = keys[course_of_visit]
         recnum_of_stay[solo] = keys[n_courses:]
-        s.st_recnum = recnum_of_stay
         adm_person = np.r_[s.st_person[first], s.st_person[solo]]
         pattype = np.r_[np.full(n_courses, 1), np.where(s.st_kind[solo] == 2, 0, 2)]
         d_ind = np.r_[s.st_start[first], s.st_start[solo]]
@@ -787,10 +780,10 @@ class _Model:
         # The contact a registration hangs on: the stay's last physical contact.
         last_contact = np.full(n, -1)
         last_contact[c_stay[c_last]] = c_key[: len(c_stay)][c_last]
-        s.st_contact = np.full(len(s.st_person), -1)
-        s.st_contact[sid] = last_contact
-        s.st_forloeb = np.full(len(s.st_person), -1)
-        s.st_forloeb[sid] = stay_fl
+        st_contact = np.full(len(s.st_person), -1)
+        st_contact[sid] = last_contact
+        st_forloeb = np.full(len(s.st_person), -1)
+        st_forloeb[sid] = stay_fl
         ex["lpr3__kontakter"] = {
             "dw_ek_kontakt": ("kontakt", c_key[keep]),
             "dw_ek_forloeb": ("forloeb", stay_fl[all_stay][keep]),
@@ -812,8 +805,8 @@ class _Model:
         rg = np.flatnonzero(s.st_lpr3[s.rg_stay])
         st = s.rg_stay[rg]
         course_level = rng.random(len(rg)) < COURSE_LEVEL_PROCEDURE_SHARE
-        contact = np.where(course_level, -1, s.st_contact[st])
-        forloeb = np.where(course_level, s.st_forloeb[st], -1)
+        contact = np.where(course_level, -1, st_contact[st])
+        forloeb = np.where(course_level, st_forloeb[st], -1)
         # Quarantine: procedures on a contact that does not exist (no key of any month:
         # a month's keys are its stride plus fewer than n_c).
         k2 = INVALID_ROWS_MIN if s.quarantine_lpr3 else 0
@@ -835,7 +828,7 @@ class _Model:
         }
         mk = np.flatnonzero(s.st_lpr3[s.mk_stay])
         ex["lpr3__forloebsmarkoerer"] = {
-            "dw_ek_forloeb": ("forloeb", s.st_forloeb[s.mk_stay[mk]]),
+            "dw_ek_forloeb": ("forloeb", st_forloeb[s.mk_stay[mk]]),
             "markoer": ("object", s.mk_code[mk]),
             "dato_markoer": ("date", s.mk_day[mk]),
             "tidspunkt_markoer": ("time", rng.integers(0, 1440, len(mk))),
