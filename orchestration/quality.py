@@ -196,6 +196,12 @@ def _sql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+# What a rule on a sensitive column may be: it becomes one boolean per row (rule_sql).
+_JUDGED_ON_SENSITIVE = frozenset({
+    "expect_column_values_to_not_be_null", "expect_column_values_to_match_regex",
+    "expect_column_values_to_be_in_set", "expect_column_values_to_be_between"})
+
+
 def _computed_in_duckdb(expectations: list[dict[str, Any]], query: str,
                         sensitive: frozenset[str], path: Path):
     """An expectation on a sensitive column (a person key, a true count) is judged by DuckDB:
@@ -209,22 +215,13 @@ def _computed_in_duckdb(expectations: list[dict[str, Any]], query: str,
         if column not in sensitive:
             rewritten.append(e)
             continue
-        q, name = f'"{column}"', f"_rule{i}_{column}"
-        kind = e["type"]
+        name, kind = f"_rule{i}_{column}", e["type"]
         if kind == "expect_column_to_exist":
-            rule = f"{q} is null or true"  # names the column: the query fails without it
-        elif kind == "expect_column_values_to_not_be_null":
-            rule = f"{q} is not null"
-        elif kind == "expect_column_values_to_match_regex":
-            rule = f"regexp_matches({q}, {_sql_literal(kw['regex'])})"
-        elif kind == "expect_column_values_to_be_in_set":
-            rule = f"{q} in ({', '.join(_sql_literal(v) for v in kw['value_set'])})"
-        elif kind == "expect_column_values_to_be_between":
-            bounds = [f"{q} >= {_sql_literal(kw['min_value'])}"
-                      if kw.get("min_value") is not None else None,
-                      f"{q} <= {_sql_literal(kw['max_value'])}"
-                      if kw.get("max_value") is not None else None]
-            rule = " and ".join(b for b in bounds if b) or "true"
+            rule = f"{_q(column)} is null or true"  # names the column: fails without it
+        elif kind in _JUDGED_ON_SENSITIVE:
+            # `mostly` stays on the rewritten expectation; a row condition goes into the rule.
+            rule = rule_sql({"type": kind, "kwargs": {k: v for k, v in kw.items()
+                                                      if k != "mostly"}})
         else:
             raise ValueError(f"{path}: {kind} on the sensitive column {column} cannot be "
                              "judged without its values; compute the rule in the query")
