@@ -30,20 +30,15 @@ class Settings:
     export_dir: Path
     dagster_home: Path
     gx_dir: Path  # GX file context and its rendered Data Docs
+    duckdb_temp_dir: Path  # where DuckDB spills (GOP_DUCKDB_TEMP_DIR, else <warehouse>.tmp)
     # GOP_COMPLEMENTARY_SUPPRESSION=true: beyond SDS's rules, hide further cells of table 1
     # until no `<5` can be recovered by differencing. Default: SDS's published rules only.
     complementary_suppression: bool = False
     # DuckDB, for every connection that writes or reads the warehouse and for dbt (issue
-    # #11): a run that needs more memory than memory_limit spills to temp_directory instead
+    # #11): a run that needs more memory than memory_limit spills to duckdb_temp_dir instead
     # of being killed; threads None is DuckDB's default (one per core).
     duckdb_memory_limit: str = "4GB"
-    duckdb_temp_directory: Path | None = None  # None: beside the warehouse, <file>.tmp
     duckdb_threads: int | None = None
-
-    @property
-    def duckdb_temp_dir(self) -> Path:
-        return self.duckdb_temp_directory or self.warehouse_path.with_name(
-            self.warehouse_path.name + ".tmp")
 
 
 def load_settings(**overrides: str | Path | None) -> Settings:
@@ -62,10 +57,13 @@ def load_settings(**overrides: str | Path | None) -> Settings:
     threads = os.environ.get("GOP_DUCKDB_THREADS", "").strip()
     if threads and not (threads.isdigit() and int(threads) > 0):
         raise ValueError(f"GOP_DUCKDB_THREADS={threads!r}: use a whole number of at least 1")
-    return Settings(**{k: v.absolute() for k, v in values.items()},
+    paths = {k: v.absolute() for k, v in values.items()}
+    warehouse = paths["warehouse_path"]
+    return Settings(**paths,
+                    duckdb_temp_dir=(Path(temp).absolute() if temp
+                                     else warehouse.with_name(warehouse.name + ".tmp")),
                     complementary_suppression=flag in ("true", "1", "yes"),
                     duckdb_memory_limit=memory.replace(" ", ""),
-                    duckdb_temp_directory=Path(temp).absolute() if temp else None,
                     duckdb_threads=int(threads) if threads else None)
 
 
