@@ -51,6 +51,22 @@ def dbt(args: list[str], warehouse: Path, target: Path) -> tuple[float, float]:
     return seconds, max(peak, before) / 1024
 
 
+def read_inputs(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The linkage's inputs (plans, stays) as pandas frames with datetime columns, and dbt's
+    status per plan from the same warehouse."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    stays = con.execute("""select stay_key, person_key, stay_type, stay_start_date,
+        stay_end_date, stay_end_year from intermediate.int_stays""").df()
+    plans = con.execute("""select plan_id, person_key, sender_code, sent_at, sent_date,
+        sent_year from intermediate.int_plans""").df()
+    by_dbt = con.execute("select plan_id, status from marts.fct_plans_linked").df()
+    con.close()
+    for df, cols in ((stays, ["stay_start_date", "stay_end_date"]), (plans, ["sent_date"])):
+        for c in cols:
+            df[c] = pd.to_datetime(df[c])
+    return plans, stays, by_dbt
+
+
 def pandas_linkage(plans: pd.DataFrame, stays: pd.DataFrame) -> pd.Series:
     """Steps 1-5 and the window of method.md with merge + sort; returns status per plan."""
     plans = plans.sort_values(["sent_at", "plan_id"])
@@ -123,17 +139,8 @@ def main() -> None:
     print(f"dbt linkage models (steps 1-5, window, fct_plans_linked): {s_dbt:.1f} s, "
           f"peak RSS of dbt {mb_dbt:,.0f} MB")
 
-    con = duckdb.connect(str(warehouse), read_only=True)
     t = time.perf_counter()
-    stays = con.execute("""select stay_key, person_key, stay_type, stay_start_date,
-        stay_end_date, stay_end_year from intermediate.int_stays""").df()
-    plans = con.execute("""select plan_id, person_key, sender_code, sent_at, sent_date,
-        sent_year from intermediate.int_plans""").df()
-    sql_status = con.execute("select plan_id, status from marts.fct_plans_linked").df()
-    con.close()
-    for df, cols in ((stays, ["stay_start_date", "stay_end_date"]), (plans, ["sent_date"])):
-        for c in cols:
-            df[c] = pd.to_datetime(df[c])
+    plans, stays, sql_status = read_inputs(warehouse)
     read_s = time.perf_counter() - t
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t = time.perf_counter()

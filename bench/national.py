@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from linkage import LINKAGE, pandas_linkage  # noqa: E402
+from linkage import LINKAGE, pandas_linkage, read_inputs  # noqa: E402
 
 
 @dataclass
@@ -236,18 +236,7 @@ def linkage_subset(full: Path, subset: Path, first_year: int, last_year: int) ->
 def pandas_worker(subset: Path) -> None:
     """In a process of its own (its memory apart): time the pandas linkage on the subset's
     inputs and compare its statuses with dbt's fct_plans_linked there."""
-    import pandas as pd
-
-    con = duckdb.connect(str(subset), read_only=True)
-    stays = con.execute("""select stay_key, person_key, stay_type, stay_start_date,
-        stay_end_date, stay_end_year from intermediate.int_stays""").df()
-    plans = con.execute("""select plan_id, person_key, sender_code, sent_at, sent_date,
-        sent_year from intermediate.int_plans""").df()
-    by_dbt = con.execute("select plan_id, status from marts.fct_plans_linked").df()
-    con.close()
-    for df, cols in ((stays, ["stay_start_date", "stay_end_date"]), (plans, ["sent_date"])):
-        for c in cols:
-            df[c] = pd.to_datetime(df[c])
+    plans, stays, by_dbt = read_inputs(subset)
     t = time.perf_counter()
     status = pandas_linkage(plans, stays)
     seconds = time.perf_counter() - t
