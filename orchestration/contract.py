@@ -141,6 +141,16 @@ OWN_KEYS: dict[str, tuple[str, str]] = {  # table key -> (column, key scope)
     "gop__t_ggop": ("brev_id", "gop_plans"),
 }
 
+# Whose stays a delivered row can change (docs/incremental-refresh.md): the stays are
+# rebuilt per person, so a load records the persons of the rows it replaces and of the rows
+# it writes. A row names its person itself, or through its parent row:
+# table key -> (column, None) or (foreign key column, (parent table, parent key, person)).
+PERSON_OF: dict[str, tuple[str, tuple[str, str, str] | None]] = {
+    "lpr2__t_adm": ("v_cpr_encrypted", None),
+    "lpr2__t_bes": ("v_recnum", ("lpr2__t_adm", "k_recnum", "v_cpr_encrypted")),
+    "lpr3__kontakter": ("cpr_encrypted", None),
+}
+
 # Key columns (person, contact, course, plan, registration): opaque strings, "any non-empty
 # value without leading or trailing spaces" (data-contract.md, "CSV format"). Nothing may
 # depend on their shape; a foreign key may be missing where the contract says so.

@@ -10,6 +10,7 @@ from orchestration.assets.checks import build_gx_checks
 from orchestration.assets.dbt import build_dbt_assets, dbt_executable, dbt_project
 from orchestration.assets.exports import linkage_charts, plans_linked_csv
 from orchestration.assets.raw import cpr_t_adresse, raw_monthly_deliveries
+from orchestration.assets.refresh import refresh_record
 from orchestration.assets.table1 import table1_persons_by_municipality
 from orchestration.automation import monthly_refresh, new_deliveries, refresh_after_ingest
 from orchestration.config import Settings, duckdb_config, load_settings
@@ -27,7 +28,8 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     project = dbt_project()
     return Definitions(
         assets=[raw_monthly_deliveries, cpr_t_adresse, *build_dbt_assets(project),
-                plans_linked_csv, linkage_charts, table1_persons_by_municipality],
+                plans_linked_csv, linkage_charts, table1_persons_by_municipality,
+                refresh_record],
         asset_checks=build_gx_checks(),
         jobs=[ingest_deliveries_job, refresh_job],
         schedules=[monthly_refresh],

@@ -45,6 +45,7 @@ from orchestration.contract import (
     MONTH_PATTERN,
     MONTHLY_TABLES,
     OWN_KEYS,
+    PERSON_OF,
     RANGES,
     SNAPSHOT_TABLES,
     STRING,
@@ -56,6 +57,12 @@ from orchestration.contract import (
 
 RAW_SCHEMA = "raw"
 DELIVERIES_TABLE = f"{RAW_SCHEMA}._deliveries"
+# What changed since the last complete refresh (docs/incremental-refresh.md): each load gets
+# the next change number; the persons whose stays it can change and the months it replaced
+# are kept under that number until a refresh has brought everything up to date with them.
+CHANGED_PERSONS_TABLE = f"{RAW_SCHEMA}._changed_persons"
+CHANGED_MONTHS_TABLE = f"{RAW_SCHEMA}._changed_months"
+REFRESHES_TABLE = f"{RAW_SCHEMA}._refreshes"
 SNAPSHOT = "snapshot"
 # Columns whose values identify a person: never quoted in a message.
 PERSON_COLUMNS = {"v_cpr_encrypted", "cpr_encrypted"}
@@ -114,6 +121,8 @@ class LoadedFile:
     file: str | None  # relative to the landing directory; None when the file is absent
     rows: int
     sha256: str | None
+    size: int | None = None  # bytes and modification time (ns) of the file as loaded, so
+    mtime_ns: int | None = None  # a later run can tell an unchanged file without reading it
 
 
 # --- landing directory ---------------------------------------------------------------------
@@ -258,6 +267,22 @@ def loaded_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         if rel is not None:
             files.append((rel, sha))
     return {m: _fingerprint(files) for m, files in by_month.items()}
+
+
+def changed_months(con: duckdb.DuckDBPyConnection | None, landing: Path,
+                   months: Iterable[str]) -> list[str]:
+    """The months whose folder differs from what is loaded (by content fingerprint). A file
+    whose size and modification time are those it was loaded with is taken to hold what was
+    loaded and is not read again (a monthly run must not hash twelve years of CSV); any
+    other file is hashed. `con` None: nothing is loaded yet."""
+    if con is None:
+        return list(months)
+    loaded = loaded_fingerprints(con)
+    known = {rel: [size, mtime, sha] for rel, size, mtime, sha in con.execute(
+        f"SELECT source_file, file_size, file_mtime_ns, sha256 FROM {DELIVERIES_TABLE} "
+        "WHERE source_file IS NOT NULL AND file_size IS NOT NULL").fetchall()}
+    return [m for m in months if m not in loaded
+            or month_fingerprint(landing, m, known)[0] != loaded[m]]
 
 
 # --- reading and checking one file ---------------------------------------------------------
@@ -590,6 +615,53 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""CREATE TABLE IF NOT EXISTS {DELIVERIES_TABLE} (
         table_key VARCHAR, delivery_month VARCHAR, source_file VARCHAR, row_count BIGINT,
         sha256 VARCHAR, loaded_at TIMESTAMP)""")
+    # Added in issue #11 (a warehouse loaded before keeps its rows; they read as unknown).
+    for column in ("file_size", "file_mtime_ns"):
+        con.execute(f"ALTER TABLE {DELIVERIES_TABLE} ADD COLUMN IF NOT EXISTS {column} BIGINT")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {CHANGED_PERSONS_TABLE} (change_id BIGINT, "
+                "person_key VARCHAR)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {CHANGED_MONTHS_TABLE} (change_id BIGINT, "
+                "table_key VARCHAR, delivery_month VARCHAR)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {REFRESHES_TABLE} (change_id BIGINT, "
+                "logic_fingerprint VARCHAR, full_refresh BOOLEAN, refreshed_at TIMESTAMP)")
+
+
+def _persons_sql(table_key: str) -> str | None:
+    """The persons of a table's rows of one delivery month (parameter: the month), or None
+    for a table no person-keyed model reads (contract.PERSON_OF)."""
+    if table_key not in PERSON_OF:
+        return None
+    column, parent = PERSON_OF[table_key]
+    if parent is None:
+        return (f'SELECT "{column}" AS person_key FROM {RAW_SCHEMA}.{table_key} '
+                f'WHERE _delivery_month = ? AND "{column}" IS NOT NULL')
+    parent_table, parent_key, person = parent
+    return (f'SELECT p."{person}" AS person_key FROM {RAW_SCHEMA}.{table_key} AS c '
+            f'INNER JOIN {RAW_SCHEMA}.{parent_table} AS p ON p."{parent_key}" = c."{column}" '
+            "WHERE c._delivery_month = ?")
+
+
+def _record_changes(con: duckdb.DuckDBPyConnection, change_id: int, staged) -> None:
+    """Add the persons of the rows of the staged months as they are now (called before the
+    months are replaced, and again after), each person once per change."""
+    parts, months = [], []
+    for table, month, _, _ in staged:
+        sql = _persons_sql(table.key)
+        if sql is not None:
+            parts.append(sql)
+            months.append(month)
+    if not parts:
+        return
+    con.execute(f"""INSERT INTO {CHANGED_PERSONS_TABLE}
+        SELECT DISTINCT ?, person_key FROM ({" UNION ALL ".join(parts)}) AS rows
+        WHERE person_key NOT IN (SELECT person_key FROM {CHANGED_PERSONS_TABLE}
+                                 WHERE change_id = ?)""", [change_id, *months, change_id])
+
+
+def refreshed_once(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a refresh has completed: before that, the first refresh rebuilds everything
+    and nothing needs recording."""
+    return con.execute(f"SELECT count(*) FROM {REFRESHES_TABLE}").fetchone()[0] > 0
 
 
 def _rows_to_write(table: Table, month: str, info: LoadedFile, stage: str,
@@ -652,7 +724,9 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
                 rel, sha = stage_file(con, landing, path, table, stage,
                                       None if month == SNAPSHOT else month)
                 rows = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
-                staged.append((table, month, LoadedFile(table.key, month, rel, rows, sha), stage))
+                stat = path.stat()
+                staged.append((table, month, LoadedFile(table.key, month, rel, rows, sha,
+                                                        stat.st_size, stat.st_mtime_ns), stage))
         check_unique_keys(con, staged, {t.key: months for t in tables})
         loaded_at = datetime.now().replace(microsecond=0)
         if gate is not None:
@@ -662,6 +736,13 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
                                  "written")
         con.execute("BEGIN TRANSACTION")
         try:
+            track = refreshed_once(con)
+            change_id = con.execute(
+                f"SELECT coalesce(max(change_id), 0) + 1 FROM (SELECT change_id FROM "
+                f"{CHANGED_MONTHS_TABLE} UNION ALL SELECT change_id FROM {REFRESHES_TABLE})"
+            ).fetchone()[0]
+            if track:
+                _record_changes(con, change_id, staged)
             for table, month, info, stage in staged:
                 target = f"{RAW_SCHEMA}.{table.key}"
                 con.execute(f"DELETE FROM {target} WHERE _delivery_month = ?", [month])
@@ -670,8 +751,15 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
                 if stage is not None:
                     con.execute(f"INSERT INTO {target} "
                                 + _rows_to_write(table, month, info, stage, loaded_at))
-                con.execute(f"INSERT INTO {DELIVERIES_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
-                            [table.key, month, info.file, info.rows, info.sha256, loaded_at])
+                con.execute(f"INSERT INTO {DELIVERIES_TABLE} (table_key, delivery_month, "
+                            "source_file, row_count, sha256, loaded_at, file_size, "
+                            "file_mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            [table.key, month, info.file, info.rows, info.sha256, loaded_at,
+                             info.size, info.mtime_ns])
+                con.execute(f"INSERT INTO {CHANGED_MONTHS_TABLE} VALUES (?, ?, ?)",
+                            [change_id, table.key, month])
+            if track:
+                _record_changes(con, change_id, staged)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -10,11 +10,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import duckdb
 from dagster import DagsterInstance
 
 from orchestration.config import Settings, export_to_environment
 from orchestration.contract import SNAPSHOT_TABLES
-from orchestration.ingest import ContractError, delivery_months, find_file
+from orchestration.ingest import (
+    ContractError,
+    changed_months,
+    delivery_months,
+    ensure_raw_schema,
+    find_file,
+)
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 # Dagster's own DEBUG event lines would print one line per partition and asset.
@@ -45,12 +52,15 @@ class RunSummary:
     warnings: list[str] = field(default_factory=list)
     exports: list[Path] = field(default_factory=list)
     loaded: list[str] = field(default_factory=list)  # months whose ingestion run succeeded
+    unchanged: list[str] = field(default_factory=list)  # loaded before as they are now
     refreshed: bool = False
     stopped_by: str | None = None  # the signal that stopped the run, e.g. SIGTERM
 
     def describe(self) -> str:
         span = (f" ({self.loaded[0]} .. {self.loaded[-1]})" if self.loaded else "")
-        lines = [f"loaded {len(self.loaded)} of {len(self.months)} delivery months{span}"]
+        lines = [f"loaded {len(self.loaded)} of {len(self.months)} delivery months{span}"
+                 + (f"; {len(self.unchanged)} unchanged since they were loaded"
+                    if self.unchanged else "")]
         if self.warnings:
             lines.append("WARNINGS (alert sent):")
             lines += [f"  {w}" for w in self.warnings]
@@ -110,10 +120,25 @@ def _warn(summary: RunSummary, instance, result) -> None:
     summary.warnings += alerts.alert_for_run(instance, result.dagster_run, failed=False)
 
 
+def _changed(settings: Settings, months: list[str]) -> list[str]:
+    """The months whose folder differs from what the warehouse holds (a monthly run loads
+    the new month, not seven years again)."""
+    if not settings.warehouse_path.exists():
+        return months
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        ensure_raw_schema(con)
+        return changed_months(con, settings.landing_dir, months)
+    finally:
+        con.close()
+
+
 def run_platform(settings: Settings, first: str | None = None, last: str | None = None,
-                 refresh: bool = True, notify: Callable[[str], None] = print) -> RunSummary:
-    """Load the months and refresh; `notify` gets a line for each run recovered from a dead
-    process before this one starts (orchestration/recovery.py)."""
+                 refresh: bool = True, notify: Callable[[str], None] = print,
+                 reload: bool = False) -> RunSummary:
+    """Load the months that changed since they were loaded (all of them with `reload`) and
+    refresh; `notify` gets a line for each run recovered from a dead process before this one
+    starts (orchestration/recovery.py)."""
     from orchestration import recovery
     from orchestration.definitions import build_definitions
 
@@ -143,15 +168,17 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
         notify(f"gop run: {recovered.line()}")
     defs = build_definitions(settings)
     summary = RunSummary(success=True, months=months, export_dir=settings.export_dir)
+    to_load = months if reload else _changed(settings, months)
+    summary.unchanged = [m for m in months if m not in to_load]
     ingest = defs.resolve_job_def("ingest_deliveries")
     tags = {"gop/trigger": "cli", **recovery.process_tags()}
-    for start, end in contiguous_ranges(months):
+    for start, end in contiguous_ranges(to_load):
         result = ingest.execute_in_process(
             instance=instance, run_config=QUIET, raise_on_error=False,
             tags={RANGE_START: start, RANGE_END: end, **tags})
         if not result.success:
             return _fail(summary, instance, result)
-        summary.loaded += [m for m in months if start <= m <= end]
+        summary.loaded += [m for m in to_load if start <= m <= end]
         _warn(summary, instance, result)
     if not refresh:
         return summary

@@ -27,6 +27,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from orchestration import refresh
 from orchestration.assets.raw import OWNERS
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.resources import DUCKDB_POOL, Warehouse
@@ -188,7 +189,15 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
         # two reuse its partial parse (a full parse costs ~6 s more per step).
         target = project.project_dir / project.target_path
         prune_run_folders(target)
-        invocation = dbt.cli(["build"], context=context,
+        # Incremental unless the last complete refresh is missing or ran other logic
+        # (orchestration/refresh.py); every layer step of a run decides alike, since only
+        # the run's last asset records the refresh.
+        with warehouse.connect() as con:
+            plan = refresh.plan_refresh(con, refresh.logic_fingerprint(project.project_dir))
+        context.log.info(f"dbt build of the {layer} layer: "
+                         f"{'full' if plan.full else 'incremental'} ({plan.reason})")
+        args = ["build", "--full-refresh"] if plan.full else ["build"]
+        invocation = dbt.cli(args, context=context,
                              target_path=target / f"run-{context.run.run_id[:8]}")
         try:
             # dbt holds DuckDB's one write lock until it exits, so the events wait for it:

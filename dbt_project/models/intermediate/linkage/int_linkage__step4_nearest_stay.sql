@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Step 4 (seed 003, "Trin 4"): for each plan keep the one pair nearest in time, the
 -- smallest absolute delay. Ties [decision, method.md]: an admission before an outpatient
 -- visit, then the later stay start, then the smaller stay key.

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Plans of both GOP standards in one vocabulary (seed 003, "Elektronisk kommunikation":
 -- D-GOP until May 2016, G-GOP after; the base fields are the same). The analysis year is
 -- the calendar year of the sent date (method.md, "Product 1").

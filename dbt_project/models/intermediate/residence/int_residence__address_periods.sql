@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Address periods with a known municipality (docs: the extract contract, cpr/t_adresse): a
 -- row covers day D when moved_in_date <= D and (moved_out_date is missing or
 -- D < moved_out_date). An address with an unknown municipality code gives no residence

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Where a person lives, as periods that never overlap (docs: the extract contract,
 -- cpr/t_adresse): on a day covered by several address rows of one person, the row with the
 -- latest moved-in date is the address; on a tie, the smaller municipality code [decision].

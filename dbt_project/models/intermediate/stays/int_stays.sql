@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_pending_persons() }}"
+) }}
+-- Incremental by person (docs/incremental-refresh.md, macros/incremental_by_person.sql).
+-- depends_on: {{ ref('stg_platform__changed_persons') }}
+-- depends_on: {{ ref('stg_platform__refreshes') }}
 -- All stays of LPR2 and LPR3 in one vocabulary. No switch date is hard-coded: each stay
 -- comes from whichever register the delivery month holds (method.md, "Stays").
 with lpr2 as (
@@ -10,6 +17,7 @@ with lpr2 as (
         stay_end_date,
         'lpr2' as source_register
     from {{ ref('int_stays__lpr2') }}
+    where {{ for_pending_persons('person_key') }}
 ),
 
 lpr3 as (
@@ -21,6 +29,7 @@ lpr3 as (
         stay_end_date,
         'lpr3' as source_register
     from {{ ref('int_stays__lpr3_chained') }}
+    where {{ for_pending_persons('person_key') }}
 ),
 
 stays as (

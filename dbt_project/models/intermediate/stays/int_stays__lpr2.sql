@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_pending_persons() }}"
+) }}
+-- Incremental by person (docs/incremental-refresh.md, macros/incremental_by_person.sql).
+-- depends_on: {{ ref('stg_platform__changed_persons') }}
+-- depends_on: {{ ref('stg_platform__refreshes') }}
 -- LPR2 stays (method.md, "Stays (from LPR)"):
 --   c_pattype '0': an admission from d_inddto to d_uddto;
 --   c_pattype '1': every t_bes row of the course is one outpatient visit on d_ambdto;
@@ -6,6 +14,7 @@
 -- starts breaks a row rule and is left to the quarantine, not used here.
 with contacts as (
     select * from {{ ref('stg_lpr2__t_adm') }}
+    where {{ for_pending_persons('person_key') }}
 ),
 
 visits as (

@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_pending_persons() }}"
+) }}
+-- Incremental by person (docs/incremental-refresh.md, macros/incremental_by_person.sql).
+-- depends_on: {{ ref('stg_platform__changed_persons') }}
+-- depends_on: {{ ref('stg_platform__refreshes') }}
 -- LPR3 stays (method.md, "Stays (from LPR)"): a person's completed physical-attendance
 -- contacts (kontakttype ALCA00) that overlap or lie at most 4 hours apart, end of one to
 -- start of the next, are chained into one stay. A stay of 12 hours or more is an admission
@@ -12,7 +20,8 @@ with contacts as (
         ended_at
     from {{ ref('stg_lpr3__kontakter') }}
     where
-        contact_type_code = 'ALCA00'
+        {{ for_pending_persons('person_key') }}
+        and contact_type_code = 'ALCA00'
         and ended_at is not null
         and ended_at >= started_at
 ),
@@ -21,10 +30,13 @@ with_previous_end as (
     select
         *,
         -- The latest end among the person's earlier contacts: a contact inside a long one
-        -- still belongs to it.
+        -- still belongs to it. Ordered by start alone (a timestamp sorts far faster than a
+        -- key, issue #11): among contacts that start at the same moment, whichever comes
+        -- first may open a stay and the others then see its end, never earlier than their
+        -- start, so the chains are the same in any order of ties.
         max(ended_at) over (
             partition by person_key
-            order by started_at, contact_key
+            order by started_at
             rows between unbounded preceding and 1 preceding
         ) as previous_end
     from contacts
@@ -42,10 +54,12 @@ flagged as (
 numbered as (
     select
         *,
+        -- A range frame counts every contact of the same start moment together, so ties
+        -- land in the stay that one of them opened.
         sum(case when starts_stay then 1 else 0 end) over (
             partition by person_key
-            order by started_at, contact_key
-            rows between unbounded preceding and current row
+            order by started_at
+            range between unbounded preceding and current row
         ) as stay_number
     from flagged
 ),
@@ -54,7 +68,9 @@ chained as (
     select
         person_key,
         stay_number,
-        min(contact_key) filter (where starts_stay) as first_contact_key,
+        -- The stay is named by its first contact: the smallest key among those that start
+        -- first, whichever of them opened it.
+        {{ first_by('contact_key', 'started_at', 'contact_key') }} as first_contact_key,
         min(started_at) as started_at,
         max(ended_at) as ended_at,
         count(*) as contact_count

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- The true counts of seed 000's table 1 (method.md, Product 2 "Counting"): distinct persons
 -- with a counted registration per municipality, type and year; nationally each person once
 -- per type and year; "I alt" the sum of the three type cells, not distinct persons across

@@ -1,0 +1,8 @@
+with source as (
+    select * from {{ source('platform', 'changed_persons') }}
+)
+
+select
+    change_id,
+    person_key
+from source

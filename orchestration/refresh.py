@@ -1,0 +1,83 @@
+"""Incremental refresh: what the next refresh must rebuild (docs/incremental-refresh.md).
+
+Each load records, under a change number, the months it replaced and the persons whose
+stays it can change (orchestration/ingest.py). A refresh then rebuilds the person-keyed
+stay models for those persons only, unless it must rebuild everything: when no refresh has
+completed yet, or when the dbt project's logic (models, macros, seeds, tests) differs from
+the logic of the last complete refresh. Only a refresh whose every step succeeded records
+itself; until then the same changes stay pending, so a failed gate fails again next time.
+No Dagster here.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.ingest import (
+    CHANGED_MONTHS_TABLE,
+    CHANGED_PERSONS_TABLE,
+    REFRESHES_TABLE,
+    ensure_raw_schema,
+)
+
+# What the dbt models compute from: a change in any of these rebuilds everything.
+LOGIC_PATHS = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+
+
+def logic_fingerprint(project_dir: Path) -> str:
+    """SHA-256 over the paths and contents of the dbt project's logic files."""
+    digest = hashlib.sha256()
+    for part in LOGIC_PATHS:
+        root = project_dir / part
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class RefreshPlan:
+    full: bool
+    reason: str
+    change_id: int  # the newest change this refresh covers
+    pending_months: int
+    pending_persons: int
+
+
+def plan_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str) -> RefreshPlan:
+    ensure_tables(con)
+    last = con.execute(f"SELECT change_id, logic_fingerprint FROM {REFRESHES_TABLE} "
+                       "ORDER BY change_id DESC, refreshed_at DESC LIMIT 1").fetchone()
+    newest = con.execute(f"SELECT coalesce(max(change_id), 0) FROM {CHANGED_MONTHS_TABLE}"
+                         ).fetchone()[0]
+    done = last[0] if last else 0
+    months, persons = con.execute(
+        f"SELECT (SELECT count(*) FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ?), "
+        f"(SELECT count(DISTINCT person_key) FROM {CHANGED_PERSONS_TABLE} WHERE change_id > ?)",
+        [done, done]).fetchone()
+    if last is None:
+        full, reason = True, "no refresh has completed yet"
+    elif last[1] != fingerprint:
+        full, reason = True, "the dbt project's logic changed since the last refresh"
+    else:
+        full, reason = False, f"incremental: {months} table months replaced since"
+    return RefreshPlan(full, reason, max(newest, done), months, persons)
+
+
+def record_refresh(con: duckdb.DuckDBPyConnection, plan: RefreshPlan, fingerprint: str) -> None:
+    """A refresh covering every change up to plan.change_id completed: record it, and drop
+    the changes it covered."""
+    con.execute("BEGIN TRANSACTION")
+    con.execute(f"INSERT INTO {REFRESHES_TABLE} VALUES (?, ?, ?, ?)",
+                [plan.change_id, fingerprint, plan.full, datetime.now().replace(microsecond=0)])
+    for table in (CHANGED_PERSONS_TABLE, CHANGED_MONTHS_TABLE):
+        con.execute(f"DELETE FROM {table} WHERE change_id <= ?", [plan.change_id])
+    con.execute("COMMIT")
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_raw_schema(con)
