@@ -39,6 +39,10 @@ LOCATION_COLUMNS = ["_source_file", "_source_row"]
 # Person keys under their raw names and under the platform's name (staging on).
 SENSITIVE_COLUMNS = frozenset(PERSON_COLUMNS | {"person_key"})
 _AFTER = re.compile(r"\{after:(\w+)\}")
+# `{pending:COLUMN}` in a suite's query: on an incremental refresh, only the rows of the
+# persons it rebuilt (docs/incremental-refresh.md); otherwise every row.
+_PENDING = re.compile(r"\{pending:(\w+)\}")
+PENDING_PERSONS = "staging.stg_platform__pending_persons"  # the dbt model of that set
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,17 @@ class SuiteSpec:
         """The Dagster asset check that runs this suite, e.g. gx_raw__lpr2__t_adm."""
         return f"gx_{self.name.replace('.', '__')}"
 
-    def sql(self, incoming: dict[str, str] | None = None) -> str:
+    def sql(self, incoming: dict[str, str] | None = None, incremental: bool = False) -> str:
         """The query with `{rows}` and `{after:TABLE}` bound to the relations of a delivery
-        being loaded (keys `TABLE` and `after:TABLE`), else to the raw tables as they are."""
+        being loaded (keys `TABLE` and `after:TABLE`), else to the raw tables as they are;
+        `{pending:COLUMN}` bound to the pending persons on an incremental refresh."""
         bound = incoming or {}
         query = self.query.replace("{rows}", bound.get(self.table, f"raw.{self.table}"))
-        return _AFTER.sub(lambda m: bound.get(f"after:{m.group(1)}", f"raw.{m.group(1)}"),
-                          query)
+        query = _AFTER.sub(lambda m: bound.get(f"after:{m.group(1)}", f"raw.{m.group(1)}"),
+                           query)
+        return _PENDING.sub(lambda m: (f"{m.group(1)} in (select person_key from "
+                                       f"{PENDING_PERSONS})" if incremental else "true"),
+                            query)
 
 
 @dataclass
@@ -395,11 +403,12 @@ class Validator:
                 if self.docs_dir is not None else gx.get_context(mode="ephemeral"))
         return self._context
 
-    def validate(self, con, spec: SuiteSpec,
-                 incoming: dict[str, str] | None = None) -> SuiteOutcome:
-        """A raw suite runs on a delivery's `incoming` rows when given (module docstring).
+    def validate(self, con, spec: SuiteSpec, incoming: dict[str, str] | None = None,
+                 incremental: bool = False) -> SuiteOutcome:
+        """A raw suite runs on a delivery's `incoming` rows when given (module docstring); on
+        an incremental refresh a suite with `{pending:COLUMN}` judges the rebuilt persons.
         The outcome's `docs_url` is set by `publish`."""
-        query = spec.sql(incoming)
+        query = spec.sql(incoming, incremental)
         columns = [r[0] for r in
                    con.execute(f"describe select * from ({query}) as _q").fetchall()]
         rules = [rule_sql(e) for e in spec.expectations]

@@ -16,12 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.ingest import (
-    CHANGED_MONTHS_TABLE,
-    CHANGED_PERSONS_TABLE,
-    REFRESHES_TABLE,
-    ensure_raw_schema,
-)
+from orchestration.ingest import CHANGED_MONTHS_TABLE, CHANGED_PERSONS_TABLE, REFRESHES_TABLE
 
 # What the dbt models compute from: a change in any of these rebuilds everything.
 LOGIC_PATHS = ("dbt_project.yml", "models", "macros", "seeds", "tests")
@@ -49,7 +44,8 @@ class RefreshPlan:
 
 
 def plan_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str) -> RefreshPlan:
-    ensure_tables(con)
+    """What the refresh under way does; the same for each of its steps, since only its last
+    asset records it. Needs the tables of `ensure_raw_schema`."""
     last = con.execute(f"SELECT change_id, logic_fingerprint FROM {REFRESHES_TABLE} "
                        "ORDER BY change_id DESC, refreshed_at DESC LIMIT 1").fetchone()
     newest = con.execute(f"SELECT coalesce(max(change_id), 0) FROM {CHANGED_MONTHS_TABLE}"
@@ -77,7 +73,3 @@ def record_refresh(con: duckdb.DuckDBPyConnection, plan: RefreshPlan, fingerprin
     for table in (CHANGED_PERSONS_TABLE, CHANGED_MONTHS_TABLE):
         con.execute(f"DELETE FROM {table} WHERE change_id <= ?", [plan.change_id])
     con.execute("COMMIT")
-
-
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    ensure_raw_schema(con)

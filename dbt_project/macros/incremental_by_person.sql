@@ -2,21 +2,13 @@
     are rebuilt from all of that person's rows whenever a load touched one of them, so a
     stay that crosses a month end, or a contact inside a long admission, comes out as a full
     rebuild would make it. On a full build (the first, or `--full-refresh` when the logic
-    changed) every person is built. -#}
-
-{#- The persons of the changes that no completed refresh covers yet. -#}
-{% macro pending_persons() -%}
-    select person_key
-    from {{ ref('stg_platform__changed_persons') }}
-    where change_id > (
-        select coalesce(max(change_id), 0) from {{ ref('stg_platform__refreshes') }}
-    )
-{%- endmacro %}
+    changed) every person is built. The pending persons are the model
+    stg_platform__pending_persons. -#}
 
 {#- A filter for the model's input rows: only the pending persons on an incremental run. -#}
 {% macro for_pending_persons(person_column) -%}
     {%- if is_incremental() -%}
-        {{ person_column }} in ({{ pending_persons() }})
+        {{ person_column }} in (select person_key from {{ ref('stg_platform__pending_persons') }})
     {%- else -%}
         true
     {%- endif -%}
@@ -27,6 +19,7 @@
     all re-delivered away keeps none. -#}
 {% macro delete_pending_persons() -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where person_key in ({{ pending_persons() }})
+        delete from {{ this }}
+        where person_key in (select person_key from {{ ref('stg_platform__pending_persons') }})
     {%- endif -%}
 {%- endmacro %}

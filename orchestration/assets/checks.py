@@ -18,7 +18,8 @@ from dagster import (
     multi_asset_check,
 )
 
-from orchestration import quality
+from orchestration import quality, refresh
+from orchestration.config import DBT_PROJECT_DIR
 from orchestration.resources import DUCKDB_POOL, DataDocs, Warehouse
 
 
@@ -88,7 +89,12 @@ def _layer_gate(layer: str, suites: list[quality.SuiteSpec]):
         validator = quality.Validator(data_docs.root)
         keys = sorted(context.selected_asset_check_keys, key=str)
         with warehouse.connect(read_only=True) as con:
-            outcomes = [validator.validate(con, by_key[key]) for key in keys]
+            # The refresh's plan (orchestration/refresh.py): incremental, the stays' suite
+            # judges the persons just rebuilt.
+            incremental = not refresh.plan_refresh(
+                con, refresh.logic_fingerprint(DBT_PROJECT_DIR)).full
+            outcomes = [validator.validate(con, by_key[key], incremental=incremental)
+                        for key in keys]
         validator.publish()  # the layer's Data Docs pages, and the index once
         for key, outcome in zip(keys, outcomes, strict=True):
             yield AssetCheckResult(

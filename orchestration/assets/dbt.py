@@ -30,6 +30,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from orchestration import refresh
 from orchestration.assets.raw import OWNERS
 from orchestration.config import DBT_PROJECT_DIR
+from orchestration.ingest import ensure_raw_schema
 from orchestration.resources import DUCKDB_POOL, Warehouse
 
 LAYER_OWNERS = {
@@ -193,10 +194,12 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
         # (orchestration/refresh.py); every layer step of a run decides alike, since only
         # the run's last asset records the refresh.
         with warehouse.connect() as con:
+            ensure_raw_schema(con)
             plan = refresh.plan_refresh(con, refresh.logic_fingerprint(project.project_dir))
         context.log.info(f"dbt build of the {layer} layer: "
                          f"{'full' if plan.full else 'incremental'} ({plan.reason})")
-        args = ["build", "--full-refresh"] if plan.full else ["build"]
+        args = (["build", "--full-refresh"] if plan.full
+                else ["build", "--vars", json.dumps({"gop_incremental": True})])
         invocation = dbt.cli(args, context=context,
                              target_path=target / f"run-{context.run.run_id[:8]}")
         try:

@@ -9,6 +9,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from orchestration import refresh
 from orchestration.config import DBT_PROJECT_DIR
+from orchestration.ingest import ensure_raw_schema
 from orchestration.resources import DUCKDB_POOL, Warehouse
 
 REFRESH_KEY = AssetKey(["platform", "refresh"])
@@ -30,6 +31,7 @@ REFRESH_KEY = AssetKey(["platform", "refresh"])
 def refresh_record(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     fingerprint = refresh.logic_fingerprint(DBT_PROJECT_DIR)
     with warehouse.connect() as con:
+        ensure_raw_schema(con)
         plan = refresh.plan_refresh(con, fingerprint)
         refresh.record_refresh(con, plan, fingerprint)
     return MaterializeResult(metadata={"full_refresh": plan.full, "why": plan.reason,

@@ -84,11 +84,27 @@ def test_charts_are_written(run):
 
 
 def test_rerun_is_idempotent(run, e2e_landing, monkeypatch):
-    before = (run / "exports" / "plans_linked.csv").read_bytes()
+    """Two months loaded again: the refresh is incremental (their persons' stays deleted and
+    rebuilt, docs/incremental-refresh.md) and the exports are those of the full build."""
+    before = {p.name: p.read_bytes() for p in (run / "exports").glob("*.csv")}
     monkeypatch.setenv("DAGSTER_HOME", str(run / "dagster_home"))
     assert main(["run", "--landing", str(e2e_landing), "--warehouse", str(run / "w.duckdb"),
-                 "--exports", str(run / "exports"), "--from", "2019-01", "--to", "2019-02"]) == 0
-    assert (run / "exports" / "plans_linked.csv").read_bytes() == before
+                 "--exports", str(run / "exports"), "--from", "2019-01", "--to", "2019-02",
+                 "--reload"]) == 0
+    assert {p.name: p.read_bytes() for p in (run / "exports").glob("*.csv")} == before
+    with duckdb.connect(str(run / "w.duckdb"), read_only=True) as con:
+        refreshes = con.execute("SELECT full_refresh FROM raw._refreshes "
+                                "ORDER BY change_id").fetchall()
+        pending = con.execute("SELECT count(*) FROM raw._changed_persons").fetchone()[0]
+    assert refreshes == [(True,), (False,)]
+    assert pending == 0  # the changes the refresh covered are dropped
+
+
+def test_an_unchanged_month_is_not_loaded_again(run, e2e_landing, monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_HOME", str(run / "dagster_home"))
+    assert main(["run", "--landing", str(e2e_landing), "--warehouse", str(run / "w.duckdb"),
+                 "--exports", str(run / "exports"), "--no-refresh"]) == 0
+    assert "loaded 0 of" in capsys.readouterr().out
 
 
 def test_empty_landing_says_so_and_changes_nothing(tmp_path, capsys, monkeypatch):

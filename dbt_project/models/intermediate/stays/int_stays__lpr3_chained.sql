@@ -4,8 +4,7 @@
     pre_hook="{{ delete_pending_persons() }}"
 ) }}
 -- Incremental by person (docs/incremental-refresh.md, macros/incremental_by_person.sql).
--- depends_on: {{ ref('stg_platform__changed_persons') }}
--- depends_on: {{ ref('stg_platform__refreshes') }}
+-- depends_on: {{ ref('stg_platform__pending_persons') }}
 -- LPR3 stays (method.md, "Stays (from LPR)"): a person's completed physical-attendance
 -- contacts (kontakttype ALCA00) that overlap or lie at most 4 hours apart, end of one to
 -- start of the next, are chained into one stay. A stay of 12 hours or more is an admission
