@@ -39,10 +39,15 @@ LOCATION_COLUMNS = ["_source_file", "_source_row"]
 # Person keys under their raw names and under the platform's name (staging on).
 SENSITIVE_COLUMNS = frozenset(PERSON_COLUMNS | {"person_key"})
 _AFTER = re.compile(r"\{after:(\w+)\}")
-# `{pending:COLUMN}` in a suite's query: on an incremental refresh, only the rows of the
-# persons it rebuilt (docs/incremental-refresh.md); otherwise every row.
+# A suite with `incremental_by: COLUMN` judges, on an incremental refresh, only the rows the
+# refresh rebuilt or loaded (docs/incremental-refresh.md): those of the pending persons, or
+# of the delivery months loaded since the last complete refresh; otherwise every row. The
+# sets are dbt models (models/staging/platform).
+PENDING_SETS = {
+    "person_key": "select person_key from staging.stg_platform__pending_persons",
+    "delivery_month": "select delivery_month from staging.stg_platform__pending_months",
+}
 _PENDING = re.compile(r"\{pending:(\w+)\}")
-PENDING_PERSONS = "staging.stg_platform__pending_persons"  # the dbt model of that set
 
 
 @dataclass(frozen=True)
@@ -75,9 +80,8 @@ class SuiteSpec:
         query = self.query.replace("{rows}", bound.get(self.table, f"raw.{self.table}"))
         query = _AFTER.sub(lambda m: bound.get(f"after:{m.group(1)}", f"raw.{m.group(1)}"),
                            query)
-        return _PENDING.sub(lambda m: (f"{m.group(1)} in (select person_key from "
-                                       f"{PENDING_PERSONS})" if incremental else "true"),
-                            query)
+        return _PENDING.sub(lambda m: (f"{m.group(1)} in ({PENDING_SETS[m.group(1)]})"
+                                       if incremental else "true"), query)
 
 
 @dataclass
@@ -180,7 +184,13 @@ def load_suites(root: Path = EXPECTATIONS_DIR) -> list[SuiteSpec]:
         relation = f"{layer}.{table}"
         sensitive = frozenset(raw.get("sensitive", [])) | SENSITIVE_COLUMNS
         keys = ([raw["grain"]] if raw.get("grain") else []) + list(raw.get("unique") or [])
-        query = raw.get("query") or _default_query(layer, relation, keys, expectations)
+        scope = raw.get("incremental_by")
+        if scope is not None and scope not in PENDING_SETS:
+            raise ValueError(f"{path}: incremental_by {scope!r}: one of {sorted(PENDING_SETS)}")
+        query = raw.get("query") or _default_query(layer, relation, keys, expectations,
+                                                   [scope] if scope else [])
+        if scope:
+            query = f"select * from ({query}) as _scope where {{pending:{scope}}}"
         expectations, query = _computed_in_duckdb(expectations, query, sensitive, path)
         key_expectations, query = _key_counts(keys, query, expectations,
                                               grain=bool(raw.get("grain")))
@@ -257,7 +267,7 @@ def _named_columns(expectations: list[dict[str, Any]]) -> list[str] | None:
 
 
 def _default_query(layer: str, relation: str, keys: list[list[str]],
-                   expectations: list[dict[str, Any]]) -> str:
+                   expectations: list[dict[str, Any]], extra: list[str]) -> str:
     """The whole relation, or only the columns the suite reads (a suite of keys and a few
     rules should not read every column)."""
     if layer == "raw":
@@ -265,7 +275,7 @@ def _default_query(layer: str, relation: str, keys: list[list[str]],
     named = _named_columns(expectations)
     if named is None:
         return f"select * from {relation}"
-    columns = list(dict.fromkeys([c for key in keys for c in key] + named))
+    columns = list(dict.fromkeys([c for key in keys for c in key] + named + extra))
     return f"select {', '.join(columns)} from {relation}"
 
 
