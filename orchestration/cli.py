@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--to", dest="last", type=_month, help="last delivery month to load")
     r.add_argument("--reload", action="store_true",
                    help="load every month again, also those unchanged since they were loaded")
+    r.add_argument("--full-refresh", action="store_true",
+                   help="rebuild every model and judge every row, not only what changed")
     r.add_argument("--no-refresh", dest="refresh", action="store_false",
                    help="load and gate the months only; rebuild nothing downstream")
     return p
@@ -99,7 +101,8 @@ def _run(args: argparse.Namespace) -> int:
     previous_fd = signal.set_wakeup_fd(wakeup.fileno())
     try:
         summary = run_platform(settings, first=args.first, last=args.last,
-                               refresh=args.refresh, reload=args.reload)
+                               refresh=args.refresh, reload=args.reload,
+                               full_refresh=args.full_refresh)
     except NothingToLoad as exc:
         print(f"gop run: {exc}; nothing was changed.", file=sys.stderr)
         return 1

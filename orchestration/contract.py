@@ -150,6 +150,12 @@ PERSON_OF: dict[str, tuple[str, tuple[str, str, str] | None]] = {
     "lpr2__t_bes": ("v_recnum", ("lpr2__t_adm", "k_recnum", "v_cpr_encrypted")),
     "lpr3__kontakter": ("cpr_encrypted", None),
 }
+# Where a row's change begins in time, for the registers whose stays are rebuilt from that
+# moment on (LPR3 chains: a contact can only join stays ending at most 4 hours before it
+# starts). Without an entry a change rebuilds all of the person's stays of that register.
+CHANGED_FROM = {
+    "lpr3__kontakter": "\"dato_start\" + coalesce(\"tidspunkt_start\", TIME '00:00')",
+}
 
 # Key columns (person, contact, course, plan, registration): opaque strings, "any non-empty
 # value without leading or trailing spaces" (data-contract.md, "CSV format"). Nothing may

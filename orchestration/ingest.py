@@ -26,6 +26,7 @@ import csv
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import (
+    CHANGED_FROM,
     CHECKSUM_SUFFIXES,
     DATE,
     DUCKDB_TYPE,
@@ -543,7 +545,16 @@ def _check_month_text(con, stage: str, rel: str, table: Table, month: str,
 def stage_file(con: duckdb.DuckDBPyConnection, landing: Path, path: Path, table: Table,
                stage: str, month: str | None = None) -> tuple[str, str]:
     """Read and check one file into a typed temp table; returns (relative path, sha256).
-    With a month, its rows must lie in that month."""
+    With a month, its rows must lie in that month. The file is hashed in a thread while
+    DuckDB reads it (hashlib releases the GIL): the hash is not a second pass in time."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sha = pool.submit(file_fingerprint, path)
+        rel = _stage_checked(con, landing, path, table, stage, month)
+        return rel, sha.result()
+
+
+def _stage_checked(con: duckdb.DuckDBPyConnection, landing: Path, path: Path, table: Table,
+                   stage: str, month: str | None) -> str:
     rel = path.relative_to(landing).as_posix()
     raw_stage = f"{stage}_text"
     if path.suffix == ".csv":
@@ -558,7 +569,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, landing: Path, path: Path, table:
         SELECT {typed}, _source_row FROM {raw_stage}""")
     con.execute(f"DROP TABLE {raw_stage}")
     _check_rules(con, stage, rel, table)
-    return rel, file_fingerprint(path)
+    return rel
 
 
 def check_unique_keys(con: duckdb.DuckDBPyConnection, staged, replaced: dict[str, list[str]]
@@ -619,7 +630,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     for column in ("file_size", "file_mtime_ns"):
         con.execute(f"ALTER TABLE {DELIVERIES_TABLE} ADD COLUMN IF NOT EXISTS {column} BIGINT")
     con.execute(f"CREATE TABLE IF NOT EXISTS {CHANGED_PERSONS_TABLE} (change_id BIGINT, "
-                "person_key VARCHAR)")
+                "person_key VARCHAR, register VARCHAR, changed_from TIMESTAMP)")
     con.execute(f"CREATE TABLE IF NOT EXISTS {CHANGED_MONTHS_TABLE} (change_id BIGINT, "
                 "table_key VARCHAR, delivery_month VARCHAR)")
     con.execute(f"CREATE TABLE IF NOT EXISTS {REFRESHES_TABLE} (change_id BIGINT, "
@@ -627,35 +638,46 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _persons_sql(table_key: str) -> str | None:
-    """The persons of a table's rows of one delivery month (parameter: the month), or None
-    for a table no person-keyed model reads (contract.PERSON_OF)."""
+    """The persons of a table's rows of one delivery month (parameter: the month), each with
+    the earliest moment the rows begin where that matters (contract.CHANGED_FROM, else
+    NULL: all of the person's stays), or None for a table no person-keyed model reads."""
     if table_key not in PERSON_OF:
         return None
     column, parent = PERSON_OF[table_key]
+    start = CHANGED_FROM.get(table_key, "CAST(NULL AS TIMESTAMP)")
     if parent is None:
-        return (f'SELECT "{column}" AS person_key FROM {RAW_SCHEMA}.{table_key} '
+        return (f'SELECT "{column}" AS person_key, {start} AS changed_from '
+                f"FROM {RAW_SCHEMA}.{table_key} "
                 f'WHERE _delivery_month = ? AND "{column}" IS NOT NULL')
     parent_table, parent_key, person = parent
-    return (f'SELECT p."{person}" AS person_key FROM {RAW_SCHEMA}.{table_key} AS c '
+    return (f'SELECT p."{person}" AS person_key, {start} AS changed_from '
+            f"FROM {RAW_SCHEMA}.{table_key} AS c "
             f'INNER JOIN {RAW_SCHEMA}.{parent_table} AS p ON p."{parent_key}" = c."{column}" '
             "WHERE c._delivery_month = ?")
 
 
 def _record_changes(con: duckdb.DuckDBPyConnection, change_id: int, staged) -> None:
     """Add the persons of the rows of the staged months as they are now (called before the
-    months are replaced, and again after), each person once per change."""
-    parts, months = [], []
+    months are replaced, and again after): one row per change, person and register, with
+    the earliest moment a changed row begins (NULL: from the first)."""
     for table, month, _, _ in staged:
         sql = _persons_sql(table.key)
-        if sql is not None:
-            parts.append(sql)
-            months.append(month)
-    if not parts:
-        return
-    con.execute(f"""INSERT INTO {CHANGED_PERSONS_TABLE}
-        SELECT DISTINCT ?, person_key FROM ({" UNION ALL ".join(parts)}) AS rows
-        WHERE person_key NOT IN (SELECT person_key FROM {CHANGED_PERSONS_TABLE}
-                                 WHERE change_id = ?)""", [change_id, *months, change_id])
+        if sql is None:
+            continue
+        con.execute(f"""INSERT INTO {CHANGED_PERSONS_TABLE}
+            SELECT ?, person_key, ?, min(changed_from) FROM ({sql}) AS rows
+            GROUP BY person_key""", [change_id, table.register, month])
+    # The same person from several tables, months or passes: one row, the earliest moment
+    # (a NULL, "from the first", wins).
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _changes AS
+        SELECT change_id, person_key, register,
+               CASE WHEN count(*) = count(changed_from) THEN min(changed_from) END
+                   AS changed_from
+        FROM {CHANGED_PERSONS_TABLE} WHERE change_id = ?
+        GROUP BY change_id, person_key, register""", [change_id])
+    con.execute(f"DELETE FROM {CHANGED_PERSONS_TABLE} WHERE change_id = ?", [change_id])
+    con.execute(f"INSERT INTO {CHANGED_PERSONS_TABLE} SELECT * FROM _changes")
+    con.execute("DROP TABLE _changes")
 
 
 def refreshed_once(con: duckdb.DuckDBPyConnection) -> bool:

@@ -43,7 +43,13 @@ class RefreshPlan:
     pending_persons: int
 
 
-def plan_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str) -> RefreshPlan:
+# A run tagged so rebuilds and judges everything (`gop run --full-refresh`, or the tag set
+# when launching the refresh job in the UI).
+FULL_REFRESH_TAG = "gop/full_refresh"
+
+
+def plan_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str,
+                 forced: bool = False) -> RefreshPlan:
     """What the refresh under way does; the same for each of its steps, since only its last
     asset records it. Needs the tables of `ensure_raw_schema`."""
     last = con.execute(f"SELECT change_id, logic_fingerprint FROM {REFRESHES_TABLE} "
@@ -55,13 +61,19 @@ def plan_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str) -> RefreshPla
         f"SELECT (SELECT count(*) FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ?), "
         f"(SELECT count(DISTINCT person_key) FROM {CHANGED_PERSONS_TABLE} WHERE change_id > ?)",
         [done, done]).fetchone()
-    if last is None:
+    if forced:
+        full, reason = True, "asked for (full refresh)"
+    elif last is None:
         full, reason = True, "no refresh has completed yet"
     elif last[1] != fingerprint:
         full, reason = True, "the dbt project's logic changed since the last refresh"
     else:
         full, reason = False, f"incremental: {months} table months replaced since"
     return RefreshPlan(full, reason, max(newest, done), months, persons)
+
+
+def forced_by(tags: dict[str, str]) -> bool:
+    return tags.get(FULL_REFRESH_TAG, "").lower() == "true"
 
 
 def record_refresh(con: duckdb.DuckDBPyConnection, plan: RefreshPlan, fingerprint: str) -> None:

@@ -22,6 +22,7 @@ from orchestration.ingest import (
     ensure_raw_schema,
     find_file,
 )
+from orchestration.refresh import FULL_REFRESH_TAG
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 # Dagster's own DEBUG event lines would print one line per partition and asset.
@@ -135,7 +136,7 @@ def _changed(settings: Settings, months: list[str]) -> list[str]:
 
 def run_platform(settings: Settings, first: str | None = None, last: str | None = None,
                  refresh: bool = True, notify: Callable[[str], None] = print,
-                 reload: bool = False) -> RunSummary:
+                 reload: bool = False, full_refresh: bool = False) -> RunSummary:
     """Load the months that changed since they were loaded (all of them with `reload`) and
     refresh; `notify` gets a line for each run recovered from a dead process before this one
     starts (orchestration/recovery.py)."""
@@ -182,9 +183,10 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
         _warn(summary, instance, result)
     if not refresh:
         return summary
+    forced = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
     result = defs.resolve_job_def("refresh_downstream").execute_in_process(
         instance=instance, run_config=QUIET, raise_on_error=False,
-        tags={**tags, "gop/run_date": date.today().isoformat()})
+        tags={**tags, **forced, "gop/run_date": date.today().isoformat()})
     if not result.success:
         return _fail(summary, instance, result)
     summary.refreshed = True

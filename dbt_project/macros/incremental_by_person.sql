@@ -1,25 +1,70 @@
-{#- Person-keyed incremental models (docs/incremental-refresh.md). The stays of a person
-    are rebuilt from all of that person's rows whenever a load touched one of them, so a
-    stay that crosses a month end, or a contact inside a long admission, comes out as a full
-    rebuild would make it. On a full build (the first, or `--full-refresh` when the logic
-    changed) every person is built. The pending persons are the model
-    stg_platform__pending_persons. -#}
+{#- Person-keyed incremental stay models (docs/incremental-refresh.md). A load records whose
+    stays it can change (stg_platform__pending_persons). LPR2 stays of such a person are
+    rebuilt whole. LPR3 stays are rebuilt from the earliest moment a change begins: a
+    contact joins only stays that end at most `lpr3_chain_gap_hours` before it starts, so the
+    person's stays that end earlier than that are kept, and the contacts after them are
+    chained again; a stay crossing a month end, or a contact inside a long admission, comes
+    out as a full rebuild would make it. On a full build every person is built. -#}
 
-{#- A filter for the model's input rows: only the pending persons on an incremental run. -#}
-{% macro for_pending_persons(person_column) -%}
+{#- Whether a person's stay of a register is to be rebuilt: `pending` is the person's row of
+    stg_platform__pending_persons, `stay` a row with source_register and stay_end_date.
+    An LPR3 stay removed upstream ended at most the chain gap before the change, and it
+    ends on its start day unless it lasted 12 hours or more; both are under a day, so every
+    such stay ends on or after the day before the change (the margin of int_stays). -#}
+{% macro stay_is_rebuilt(pending, stay) -%}
+    (
+        ({{ stay }}.source_register = 'lpr2' and {{ pending }}.lpr2_pending)
+        or (
+            {{ stay }}.source_register = 'lpr3'
+            and {{ pending }}.lpr3_pending
+            and (
+                {{ pending }}.lpr3_changed_from is null
+                or {{ stay }}.stay_end_date
+                >= {{ dbt.dateadd('day', -1, 'cast(' ~ pending ~ '.lpr3_changed_from as date)') }}
+            )
+        )
+    )
+{%- endmacro %}
+
+{#- The pre-hook of int_stays__lpr2: drop the stays of the persons with an LPR2 change. -#}
+{% macro delete_lpr2_pending() -%}
     {%- if is_incremental() -%}
-        {{ person_column }} in (select person_key from {{ ref('stg_platform__pending_persons') }})
-    {%- else -%}
-        true
+        delete from {{ this }}
+        where person_key in (
+            select person_key from {{ ref('stg_platform__pending_persons') }}
+            where lpr2_pending
+        )
     {%- endif -%}
 {%- endmacro %}
 
-{#- The pre-hook of a person-keyed model: drop the pending persons' rows, which the model
-    then writes again from their current rows (strategy append). A person whose rows were
-    all re-delivered away keeps none. -#}
-{% macro delete_pending_persons() -%}
+{#- The pre-hook of int_stays__lpr3_chained: drop the stays that a change can reach, those
+    ending at most the chain gap before its earliest moment, or all (moment unknown). -#}
+{% macro delete_lpr3_pending() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where person_key in (select person_key from {{ ref('stg_platform__pending_persons') }})
+        where exists (
+            select 1 from {{ ref('stg_platform__pending_persons') }} as pending
+            where
+                pending.person_key = {{ this }}.person_key
+                and pending.lpr3_pending
+                and (
+                    pending.lpr3_changed_from is null
+                    or {{ this }}.ended_at
+                    >= pending.lpr3_changed_from - to_hours({{ var('lpr3_chain_gap_hours') }})
+                )
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The pre-hook of int_stays: drop the rows that the stay models rebuilt. -#}
+{% macro delete_stays_pending() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where exists (
+            select 1 from {{ ref('stg_platform__pending_persons') }} as pending
+            where
+                pending.person_key = {{ this }}.person_key
+                and {{ stay_is_rebuilt('pending', this) }}
+        )
     {%- endif -%}
 {%- endmacro %}

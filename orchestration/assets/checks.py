@@ -92,7 +92,8 @@ def _layer_gate(layer: str, suites: list[quality.SuiteSpec]):
             # The refresh's plan (orchestration/refresh.py): incremental, the stays' suite
             # judges the persons just rebuilt.
             incremental = not refresh.plan_refresh(
-                con, refresh.logic_fingerprint(DBT_PROJECT_DIR)).full
+                con, refresh.logic_fingerprint(DBT_PROJECT_DIR),
+                refresh.forced_by(context.run.tags)).full
             outcomes = [validator.validate(con, by_key[key], incremental=incremental)
                         for key in keys]
         validator.publish()  # the layer's Data Docs pages, and the index once

@@ -195,7 +195,8 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
         # the run's last asset records the refresh.
         with warehouse.connect() as con:
             ensure_raw_schema(con)
-            plan = refresh.plan_refresh(con, refresh.logic_fingerprint(project.project_dir))
+            plan = refresh.plan_refresh(con, refresh.logic_fingerprint(project.project_dir),
+                                        refresh.forced_by(context.run.tags))
         context.log.info(f"dbt build of the {layer} layer: "
                          f"{'full' if plan.full else 'incremental'} ({plan.reason})")
         args = (["build", "--full-refresh"] if plan.full

@@ -32,7 +32,7 @@ def refresh_record(context: AssetExecutionContext, warehouse: Warehouse) -> Mate
     fingerprint = refresh.logic_fingerprint(DBT_PROJECT_DIR)
     with warehouse.connect() as con:
         ensure_raw_schema(con)
-        plan = refresh.plan_refresh(con, fingerprint)
+        plan = refresh.plan_refresh(con, fingerprint, refresh.forced_by(context.run.tags))
         refresh.record_refresh(con, plan, fingerprint)
     return MaterializeResult(metadata={"full_refresh": plan.full, "why": plan.reason,
                                        "covers_change": plan.change_id})

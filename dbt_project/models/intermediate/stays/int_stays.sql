@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ delete_pending_persons() }}"
+    pre_hook="{{ delete_stays_pending() }}"
 ) }}
 -- Incremental by person (docs/incremental-refresh.md, macros/incremental_by_person.sql).
 -- depends_on: {{ ref('stg_platform__pending_persons') }}
@@ -16,7 +16,6 @@ with lpr2 as (
         stay_end_date,
         'lpr2' as source_register
     from {{ ref('int_stays__lpr2') }}
-    where {{ for_pending_persons('person_key') }}
 ),
 
 lpr3 as (
@@ -28,7 +27,6 @@ lpr3 as (
         stay_end_date,
         'lpr3' as source_register
     from {{ ref('int_stays__lpr3_chained') }}
-    where {{ for_pending_persons('person_key') }}
 ),
 
 stays as (
@@ -38,6 +36,13 @@ stays as (
 )
 
 select
-    *,
-    year(stay_end_date) as stay_end_year
+    stays.*,
+    year(stays.stay_end_date) as stay_end_year
 from stays
+{% if is_incremental() %}
+    -- Only the rows the stay models rebuilt (the pre-hook dropped the same ones here).
+    inner join {{ ref('stg_platform__pending_persons') }} as pending
+        on
+            stays.person_key = pending.person_key
+            and {{ stay_is_rebuilt('pending', 'stays') }}
+{% endif %}

@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ delete_pending_persons() }}"
+    pre_hook="{{ delete_lpr2_pending() }}"
 ) }}
 -- Incremental by person (docs/incremental-refresh.md, macros/incremental_by_person.sql).
 -- depends_on: {{ ref('stg_platform__pending_persons') }}
@@ -13,7 +13,12 @@
 -- starts breaks a row rule and is left to the quarantine, not used here.
 with contacts as (
     select * from {{ ref('stg_lpr2__t_adm') }}
-    where {{ for_pending_persons('person_key') }}
+    {% if is_incremental() %}
+        where person_key in (
+            select person_key from {{ ref('stg_platform__pending_persons') }}
+            where lpr2_pending
+        )
+    {% endif %}
 ),
 
 visits as (

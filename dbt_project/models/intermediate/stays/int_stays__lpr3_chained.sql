@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ delete_pending_persons() }}"
+    pre_hook="{{ delete_lpr3_pending() }}"
 ) }}
 -- Incremental by person (docs/incremental-refresh.md, macros/incremental_by_person.sql).
 -- depends_on: {{ ref('stg_platform__pending_persons') }}
@@ -11,18 +11,39 @@
 -- (start = date of its first start, discharge = date of its last end); a shorter one is an
 -- outpatient visit on the date of its start. A contact without an end is not used
 -- [decision]; one that ends before it starts is left to the quarantine.
-with contacts as (
+with
+{% if is_incremental() %}
+    -- The pending persons' kept stays (the pre-hook dropped those a change can reach): the
+    -- contacts after the last of them are chained again, from a new stay.
+    rebuild_after as (
+        select
+            pending.person_key,
+            coalesce(max(kept.ended_at), cast('0001-01-01' as timestamp)) as kept_until
+        from {{ ref('stg_platform__pending_persons') }} as pending
+        left join {{ this }} as kept
+            on pending.person_key = kept.person_key
+        where pending.lpr3_pending
+        group by pending.person_key
+    ),
+{% endif %}
+
+contacts as (
     select
-        contact_key,
-        person_key,
-        started_at,
-        ended_at
-    from {{ ref('stg_lpr3__kontakter') }}
+        kontakter.contact_key,
+        kontakter.person_key,
+        kontakter.started_at,
+        kontakter.ended_at
+    from {{ ref('stg_lpr3__kontakter') }} as kontakter
+    {% if is_incremental() %}
+        inner join rebuild_after
+            on
+                kontakter.person_key = rebuild_after.person_key
+                and kontakter.started_at > rebuild_after.kept_until
+    {% endif %}
     where
-        {{ for_pending_persons('person_key') }}
-        and contact_type_code = 'ALCA00'
-        and ended_at is not null
-        and ended_at >= started_at
+        kontakter.contact_type_code = 'ALCA00'
+        and kontakter.ended_at is not null
+        and kontakter.ended_at >= kontakter.started_at
 ),
 
 with_previous_end as (

@@ -4,5 +4,7 @@ with source as (
 
 select
     change_id,
-    person_key
+    person_key,
+    register,
+    changed_from
 from source
