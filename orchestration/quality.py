@@ -40,14 +40,24 @@ LOCATION_COLUMNS = ["_source_file", "_source_row"]
 SENSITIVE_COLUMNS = frozenset(PERSON_COLUMNS | {"person_key"})
 _AFTER = re.compile(r"\{after:(\w+)\}")
 # A suite with `incremental_by: COLUMN` judges, on an incremental refresh, only the rows the
-# refresh rebuilt or loaded (docs/incremental-refresh.md): those of the pending persons, or
-# of the delivery months loaded since the last complete refresh; otherwise every row. The
-# sets are dbt models (models/staging/platform).
+# refresh rebuilt or loaded (docs/incremental-refresh.md): those of the pending persons (the
+# dbt model stg_platform__pending_persons), or of the delivery months loaded since the last
+# complete refresh (the refresh's plan, orchestration/refresh.py); otherwise every row.
 PENDING_SETS = {
     "person_key": "select person_key from staging.stg_platform__pending_persons",
-    "delivery_month": "select delivery_month from staging.stg_platform__pending_months",
+    "delivery_month": None,  # the plan's months, as values
 }
 _PENDING = re.compile(r"\{pending:(\w+)\}")
+
+
+def _pending_sql(column: str, incremental: bool, months: tuple[str, ...]) -> str:
+    """The scope of `incremental_by`; the months as values (the refresh's plan), so that
+    DuckDB skips the other months' row groups."""
+    if not incremental:
+        return "true"
+    if column == "delivery_month":
+        return f"{column} in ({', '.join(repr(m) for m in months) or 'null'})"
+    return f"{column} in ({PENDING_SETS[column]})"
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,8 @@ class SuiteSpec:
         """The Dagster asset check that runs this suite, e.g. gx_raw__lpr2__t_adm."""
         return f"gx_{self.name.replace('.', '__')}"
 
-    def sql(self, incoming: dict[str, str] | None = None, incremental: bool = False) -> str:
+    def sql(self, incoming: dict[str, str] | None = None, incremental: bool = False,
+            months: tuple[str, ...] = ()) -> str:
         """The query with `{rows}` and `{after:TABLE}` bound to the relations of a delivery
         being loaded (keys `TABLE` and `after:TABLE`), else to the raw tables as they are;
         `{pending:COLUMN}` bound to the pending persons on an incremental refresh."""
@@ -80,8 +91,7 @@ class SuiteSpec:
         query = self.query.replace("{rows}", bound.get(self.table, f"raw.{self.table}"))
         query = _AFTER.sub(lambda m: bound.get(f"after:{m.group(1)}", f"raw.{m.group(1)}"),
                            query)
-        return _PENDING.sub(lambda m: (f"{m.group(1)} in ({PENDING_SETS[m.group(1)]})"
-                                       if incremental else "true"), query)
+        return _PENDING.sub(lambda m: _pending_sql(m.group(1), incremental, months), query)
 
 
 @dataclass
@@ -414,11 +424,11 @@ class Validator:
         return self._context
 
     def validate(self, con, spec: SuiteSpec, incoming: dict[str, str] | None = None,
-                 incremental: bool = False) -> SuiteOutcome:
+                 incremental: bool = False, months: tuple[str, ...] = ()) -> SuiteOutcome:
         """A raw suite runs on a delivery's `incoming` rows when given (module docstring); on
         an incremental refresh a suite with `{pending:COLUMN}` judges the rebuilt persons.
         The outcome's `docs_url` is set by `publish`."""
-        query = spec.sql(incoming, incremental)
+        query = spec.sql(incoming, incremental, months)
         columns = [r[0] for r in
                    con.execute(f"describe select * from ({query}) as _q").fetchall()]
         rules = [rule_sql(e) for e in spec.expectations]

@@ -41,6 +41,7 @@ class RefreshPlan:
     change_id: int  # the newest change this refresh covers
     pending_months: int
     pending_persons: int
+    months: tuple[str, ...] = ()  # the delivery months loaded since the last refresh
 
 
 # A run tagged so rebuilds and judges everything (`gop run --full-refresh`, or the tag set
@@ -69,7 +70,16 @@ def plan_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str,
         full, reason = True, "the dbt project's logic changed since the last refresh"
     else:
         full, reason = False, f"incremental: {months} table months replaced since"
-    return RefreshPlan(full, reason, max(newest, done), months, persons)
+    loaded = tuple(m for (m,) in con.execute(
+        f"SELECT DISTINCT delivery_month FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ? "
+        "ORDER BY 1", [done]).fetchall())
+    return RefreshPlan(full, reason, max(newest, done), months, persons, loaded)
+
+
+def dbt_vars(plan: RefreshPlan) -> dict:
+    """What dbt is told of an incremental refresh: the staging tests judge the rows of these
+    months, named as values so that DuckDB skips the other months' row groups."""
+    return {"gop_incremental": True, "gop_pending_months": list(plan.months)}
 
 
 def forced_by(tags: dict[str, str]) -> bool:

@@ -91,11 +91,10 @@ def _layer_gate(layer: str, suites: list[quality.SuiteSpec]):
         with warehouse.connect(read_only=True) as con:
             # The refresh's plan (orchestration/refresh.py): incremental, the stays' suite
             # judges the persons just rebuilt.
-            incremental = not refresh.plan_refresh(
-                con, refresh.logic_fingerprint(DBT_PROJECT_DIR),
-                refresh.forced_by(context.run.tags)).full
-            outcomes = [validator.validate(con, by_key[key], incremental=incremental)
-                        for key in keys]
+            plan = refresh.plan_refresh(con, refresh.logic_fingerprint(DBT_PROJECT_DIR),
+                                        refresh.forced_by(context.run.tags))
+            outcomes = [validator.validate(con, by_key[key], incremental=not plan.full,
+                                           months=plan.months) for key in keys]
         validator.publish()  # the layer's Data Docs pages, and the index once
         for key, outcome in zip(keys, outcomes, strict=True):
             yield AssetCheckResult(

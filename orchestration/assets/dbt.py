@@ -200,7 +200,7 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
         context.log.info(f"dbt build of the {layer} layer: "
                          f"{'full' if plan.full else 'incremental'} ({plan.reason})")
         args = (["build", "--full-refresh"] if plan.full
-                else ["build", "--vars", json.dumps({"gop_incremental": True})])
+                else ["build", "--vars", json.dumps(refresh.dbt_vars(plan))])
         invocation = dbt.cli(args, context=context,
                              target_path=target / f"run-{context.run.run_id[:8]}")
         try:
