@@ -495,10 +495,6 @@ def test_the_negative_delay_gate_blocks_an_outpatient_pair_that_slipped_through(
     shutil.copy(good_run / "w.duckdb", tmp_path / "w.duckdb")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     try:
-        step3 = "intermediate.int_linkage__step3_pairs_not_before_stay"  # a view: copy it
-        con.execute(f"create table main.step3 as select * from {step3}")
-        con.execute(f"drop view {step3}")
-        con.execute(f"create table {step3} as select * from main.step3")
         con.execute("""
             update intermediate.int_linkage__step3_pairs_not_before_stay
             set sent_date = stay_end_date - 1, delay_days = -1
