@@ -26,45 +26,33 @@
     )
 {%- endmacro %}
 
-{#- The pre-hook of int_stays__lpr2: drop the stays of the persons with an LPR2 change. -#}
+{#- A pre-hook: drop the rows of {{ this }} of the pending persons for which `condition`
+    holds (`pending` is the person's row of stg_platform__pending_persons). -#}
+{% macro delete_pending_rows(condition) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where exists (
+            select 1 from {{ ref('stg_platform__pending_persons') }} as pending
+            where pending.person_key = {{ this }}.person_key and {{ condition }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- int_stays__lpr2: the stays of the persons with an LPR2 change. -#}
 {% macro delete_lpr2_pending() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }}
-        where person_key in (
-            select person_key from {{ ref('stg_platform__pending_persons') }}
-            where lpr2_pending
-        )
-    {%- endif -%}
+    {{ delete_pending_rows('pending.lpr2_pending') }}
 {%- endmacro %}
 
-{#- The pre-hook of int_stays__lpr3_chained: drop the stays that a change can reach, those
-    ending at most the chain gap before its earliest moment, or all (moment unknown). -#}
+{#- int_stays__lpr3_chained: the stays a change can reach, those ending at most the chain gap
+    before its earliest moment, or all (moment unknown). -#}
 {% macro delete_lpr3_pending() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }}
-        where exists (
-            select 1 from {{ ref('stg_platform__pending_persons') }} as pending
-            where
-                pending.person_key = {{ this }}.person_key
-                and pending.lpr3_pending
-                and (
-                    pending.lpr3_changed_from is null
-                    or {{ this }}.ended_at
-                    >= pending.lpr3_changed_from - to_hours({{ var('lpr3_chain_gap_hours') }})
-                )
-        )
-    {%- endif -%}
+    {{ delete_pending_rows(
+        "pending.lpr3_pending and (pending.lpr3_changed_from is null or " ~ this
+        ~ ".ended_at >= pending.lpr3_changed_from - to_hours("
+        ~ var('lpr3_chain_gap_hours') ~ "))") }}
 {%- endmacro %}
 
-{#- The pre-hook of int_stays: drop the rows that the stay models rebuilt. -#}
+{#- int_stays: the rows that the stay models rebuilt. -#}
 {% macro delete_stays_pending() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }}
-        where exists (
-            select 1 from {{ ref('stg_platform__pending_persons') }} as pending
-            where
-                pending.person_key = {{ this }}.person_key
-                and {{ stay_is_rebuilt('pending', this) }}
-        )
-    {%- endif -%}
+    {{ delete_pending_rows(stay_is_rebuilt('pending', this)) }}
 {%- endmacro %}
