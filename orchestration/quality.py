@@ -43,10 +43,8 @@ _AFTER = re.compile(r"\{after:(\w+)\}")
 # refresh rebuilt or loaded (docs/incremental-refresh.md): those of the pending persons (the
 # dbt model stg_platform__pending_persons), or of the delivery months loaded since the last
 # complete refresh (the refresh's plan, orchestration/refresh.py); otherwise every row.
-PENDING_SETS = {
-    "person_key": "select person_key from staging.stg_platform__pending_persons",
-    "delivery_month": None,  # the plan's months, as values
-}
+INCREMENTAL_SCOPES = ("delivery_month", "person_key")
+PENDING_PERSONS = "select person_key from staging.stg_platform__pending_persons"
 _PENDING = re.compile(r"\{pending:(\w+)\}")
 
 
@@ -57,7 +55,7 @@ def _pending_sql(column: str, incremental: bool, months: tuple[str, ...]) -> str
         return "true"
     if column == "delivery_month":
         return f"{column} in ({', '.join(repr(m) for m in months) or 'null'})"
-    return f"{column} in ({PENDING_SETS[column]})"
+    return f"{column} in ({PENDING_PERSONS})"
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ class SuiteSpec:
             months: tuple[str, ...] = ()) -> str:
         """The query with `{rows}` and `{after:TABLE}` bound to the relations of a delivery
         being loaded (keys `TABLE` and `after:TABLE`), else to the raw tables as they are;
-        `{pending:COLUMN}` bound to the pending persons on an incremental refresh."""
+        `{pending:COLUMN}` bound to the pending persons or months on an incremental refresh."""
         bound = incoming or {}
         query = self.query.replace("{rows}", bound.get(self.table, f"raw.{self.table}"))
         query = _AFTER.sub(lambda m: bound.get(f"after:{m.group(1)}", f"raw.{m.group(1)}"),
@@ -195,8 +193,8 @@ def load_suites(root: Path = EXPECTATIONS_DIR) -> list[SuiteSpec]:
         sensitive = frozenset(raw.get("sensitive", [])) | SENSITIVE_COLUMNS
         keys = ([raw["grain"]] if raw.get("grain") else []) + list(raw.get("unique") or [])
         scope = raw.get("incremental_by")
-        if scope is not None and scope not in PENDING_SETS:
-            raise ValueError(f"{path}: incremental_by {scope!r}: one of {sorted(PENDING_SETS)}")
+        if scope is not None and scope not in INCREMENTAL_SCOPES:
+            raise ValueError(f"{path}: incremental_by {scope!r}: one of {INCREMENTAL_SCOPES}")
         query = raw.get("query") or _default_query(layer, relation, keys, expectations,
                                                    [scope] if scope else [])
         if scope:

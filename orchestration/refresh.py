@@ -39,8 +39,6 @@ class RefreshPlan:
     full: bool
     reason: str
     change_id: int  # the newest change this refresh covers
-    pending_months: int
-    pending_persons: int
     months: tuple[str, ...] = ()  # the delivery months loaded since the last refresh
 
 
@@ -58,10 +56,9 @@ def plan_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str,
     newest = con.execute(f"SELECT coalesce(max(change_id), 0) FROM {CHANGED_MONTHS_TABLE}"
                          ).fetchone()[0]
     done = last[0] if last else 0
-    months, persons = con.execute(
-        f"SELECT (SELECT count(*) FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ?), "
-        f"(SELECT count(DISTINCT person_key) FROM {CHANGED_PERSONS_TABLE} WHERE change_id > ?)",
-        [done, done]).fetchone()
+    months = tuple(m for (m,) in con.execute(
+        f"SELECT DISTINCT delivery_month FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ? "
+        "ORDER BY 1", [done]).fetchall())
     if forced:
         full, reason = True, "asked for (full refresh)"
     elif last is None:
@@ -69,11 +66,8 @@ def plan_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str,
     elif last[1] != fingerprint:
         full, reason = True, "the dbt project's logic changed since the last refresh"
     else:
-        full, reason = False, f"incremental: {months} table months replaced since"
-    loaded = tuple(m for (m,) in con.execute(
-        f"SELECT DISTINCT delivery_month FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ? "
-        "ORDER BY 1", [done]).fetchall())
-    return RefreshPlan(full, reason, max(newest, done), months, persons, loaded)
+        full, reason = False, f"incremental: {len(months)} delivery months loaded since"
+    return RefreshPlan(full, reason, max(newest, done), months)
 
 
 def dbt_vars(plan: RefreshPlan) -> dict:

@@ -238,3 +238,35 @@ def test_the_quarantine_threshold_has_a_floor_of_rows_for_tiny_deliveries(
     out = quality.validate(con, spec)
     assert out.success is passes
     assert bool(out.quarantined) is passes
+
+
+def test_an_incremental_scope_judges_the_months_loaded_since_and_can_fail(tmp_path, con):
+    """`incremental_by: delivery_month` (docs/incremental-refresh.md): on an incremental
+    refresh only the plan's months are judged, on a full one every row."""
+    spec = _suite(tmp_path, """
+asset: [marts, t]
+incremental_by: delivery_month
+expectations:
+  - type: expect_column_values_to_be_in_set
+    kwargs: {column: kind, value_set: [a]}
+    meta: {rule: only kind a}
+""")
+    con.execute("create table marts.t as select * from (values ('2019-01', 'b'), "
+                "('2019-02', 'a'), ('2019-03', 'b')) as v(delivery_month, kind)")
+    validator = quality.Validator()
+    assert validator.validate(con, spec, incremental=True, months=("2019-02",)).success
+    scoped = validator.validate(con, spec, incremental=True, months=("2019-03",))
+    assert not scoped.success and scoped.rows == 1
+    full = validator.validate(con, spec)
+    assert [o.unexpected_count for o in full.failed] == [2] and full.rows == 3
+
+
+def test_an_unknown_incremental_scope_is_refused_when_the_suites_load(tmp_path):
+    with pytest.raises(ValueError, match="incremental_by 'plan_id'"):
+        _suite(tmp_path, """
+asset: [marts, t]
+incremental_by: plan_id
+expectations:
+  - type: expect_column_values_to_not_be_null
+    kwargs: {column: plan_id}
+""")
