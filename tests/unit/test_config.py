@@ -42,3 +42,20 @@ def test_a_bad_duckdb_setting_is_refused_by_name(monkeypatch, var, value):
     monkeypatch.setenv(var, value)
     with pytest.raises(ValueError, match=var):
         load_settings()
+
+
+def test_dbt_gets_the_same_duckdb_settings_when_it_connects():
+    """dbt-duckdb SETs a profile's `settings` again on every new cursor, and DuckDB refuses to
+    switch the temporary directory once a query has spilled into it, even to the same path:
+    at a quarter of national volume every dbt test after the first spill errored. So the
+    profile passes them as connection options, and they are the ones of duckdb_config."""
+    import yaml
+
+    from orchestration.config import DBT_PROJECT_DIR
+
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
+    (output,) = profile["gop_platform"]["outputs"].values()
+    assert "settings" not in output
+    assert set(output["config_options"]) == {"memory_limit", "temp_directory",
+                                             "preserve_insertion_order"}
+    assert set(duckdb_config(load_settings())) <= set(output["config_options"])
