@@ -27,14 +27,15 @@
 {%- endmacro %}
 
 {#- A pre-hook: drop the rows of {{ this }} of the pending persons for which `condition`
-    holds (`pending` is the person's row of stg_platform__pending_persons). -#}
+    holds (`pending` is the person's row of stg_platform__pending_persons, one per person).
+    A join (`using`), not `where exists (...)`: with the condition's range inside it, DuckDB
+    plans the subquery as a nested join, 27 times slower on 24 M stays (13.6 s against
+    0.5 s at a quarter of national volume, issue #11). -#}
 {% macro delete_pending_rows(condition) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where exists (
-            select 1 from {{ ref('stg_platform__pending_persons') }} as pending
-            where pending.person_key = {{ this }}.person_key and {{ condition }}
-        )
+        using {{ ref('stg_platform__pending_persons') }} as pending
+        where pending.person_key = {{ this }}.person_key and {{ condition }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -199,9 +199,7 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
                                         refresh.forced_by(context.run.tags))
         context.log.info(f"dbt build of the {layer} layer: "
                          f"{'full' if plan.full else 'incremental'} ({plan.reason})")
-        args = (["build", "--full-refresh"] if plan.full
-                else ["build", "--vars", json.dumps(refresh.dbt_vars(plan))])
-        invocation = dbt.cli(args, context=context,
+        invocation = dbt.cli(refresh.dbt_build_args(plan), context=context,
                              target_path=target / f"run-{context.run.run_id[:8]}")
         try:
             # dbt holds DuckDB's one write lock until it exits, so the events wait for it:

@@ -1,5 +1,6 @@
 with source as (
     select * from {{ source('gop', 't_dgop') }}
+    {{- only_pending_months() }}
 )
 
 select

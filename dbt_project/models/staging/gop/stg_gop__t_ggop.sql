@@ -1,5 +1,6 @@
 with source as (
     select * from {{ source('gop', 't_ggop') }}
+    {{- only_pending_months() }}
 )
 
 select

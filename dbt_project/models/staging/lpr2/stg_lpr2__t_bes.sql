@@ -1,5 +1,6 @@
 with source as (
     select * from {{ source('lpr2', 't_bes') }}
+    {{- only_pending_months() }}
 )
 
 select

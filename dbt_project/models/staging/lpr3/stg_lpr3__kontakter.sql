@@ -1,5 +1,6 @@
 with source as (
     select * from {{ source('lpr3', 'kontakter') }}
+    {{- only_pending_months() }}
 )
 
 select

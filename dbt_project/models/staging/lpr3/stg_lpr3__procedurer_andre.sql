@@ -1,5 +1,6 @@
 with source as (
     select * from {{ source('lpr3', 'procedurer_andre') }}
+    {{- only_pending_months() }}
 )
 
 select

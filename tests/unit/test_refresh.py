@@ -1,0 +1,63 @@
+"""The refresh plan (orchestration/refresh.py): when a refresh is full or incremental, and
+what dbt is told of it."""
+
+import duckdb
+import pytest
+
+from orchestration import refresh
+from orchestration.ingest import CHANGED_MONTHS_TABLE, ensure_raw_schema
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    ensure_raw_schema(con)
+    yield con
+    con.close()
+
+
+def change(con, change_id: int, month: str) -> None:
+    con.execute(f"INSERT INTO {CHANGED_MONTHS_TABLE} VALUES (?, 'lpr2__t_adm', ?)",
+                [change_id, month])
+
+
+def test_the_first_refresh_is_full_and_later_ones_incremental(con):
+    change(con, 1, "2019-01")
+    first = refresh.plan_refresh(con, "logic-a")
+    assert (first.full, first.change_id) == (True, 1)
+    refresh.record_refresh(con, first, "logic-a")
+
+    change(con, 2, "2019-02")
+    change(con, 2, "2019-03")
+    later = refresh.plan_refresh(con, "logic-a")
+    assert (later.full, later.change_id, later.months) == (False, 2, ("2019-02", "2019-03"))
+
+
+def test_other_logic_or_the_tag_makes_a_refresh_full(con):
+    change(con, 1, "2019-01")
+    refresh.record_refresh(con, refresh.plan_refresh(con, "logic-a"), "logic-a")
+    change(con, 2, "2019-02")
+    assert refresh.plan_refresh(con, "logic-b").full
+    assert refresh.plan_refresh(con, "logic-a", forced=True).full
+    assert refresh.forced_by({refresh.FULL_REFRESH_TAG: "True"})
+    assert not refresh.forced_by({})
+
+
+def test_a_recorded_refresh_drops_the_changes_it_covered_only(con):
+    change(con, 1, "2019-01")
+    plan = refresh.plan_refresh(con, "logic-a")
+    change(con, 2, "2019-02")  # loaded while that refresh ran
+    refresh.record_refresh(con, plan, "logic-a")
+    assert con.execute(f"SELECT change_id FROM {CHANGED_MONTHS_TABLE}").fetchall() == [(2,)]
+    assert refresh.plan_refresh(con, "logic-a").months == ("2019-02",)
+
+
+def test_an_incremental_build_leaves_out_the_unit_tests_only():
+    full = refresh.RefreshPlan(True, "", 1)
+    assert refresh.dbt_build_args(full) == ["build", "--full-refresh"]
+    args = refresh.dbt_build_args(refresh.RefreshPlan(False, "", 2, ("2019-02",)))
+    assert args[:3] == ["build", "--vars",
+                        '{"gop_incremental": true, "gop_pending_months": ["2019-02"]}']
+    assert args[3:] == ["--exclude", "resource_type:unit_test"]
