@@ -34,7 +34,18 @@ select
     -- NULL ("from the first") when one LPR3 change of the person has no moment.
     case
         when count(lpr3.person_key) = count(lpr3.changed_from) then min(lpr3.changed_from)
-    end as lpr3_changed_from
+    end as lpr3_changed_from,
+    -- The earliest end date of a stay of the person that the stay models rebuild: the day
+    -- before the LPR3 moment (macros/incremental_by_person.sql, stay_is_rebuilt), or all
+    -- stays when the LPR2 stays are rebuilt or the moment is unknown. The stays' tests on
+    -- an incremental refresh judge the rows ending on or after the earliest of these.
+    case
+        when
+            count(case when pending.register = 'lpr2' then 1 end) = 0
+            and count(lpr3.person_key) = count(lpr3.changed_from)
+            then {{ dbt.dateadd('day', -1, 'cast(min(lpr3.changed_from) as date)') }}
+        else cast('0001-01-01' as date)
+    end as stays_rebuilt_from
 from pending
 left join lpr3
     on
