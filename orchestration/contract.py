@@ -141,20 +141,26 @@ OWN_KEYS: dict[str, tuple[str, str]] = {  # table key -> (column, key scope)
     "gop__t_ggop": ("brev_id", "gop_plans"),
 }
 
-# Whose stays a delivered row can change (docs/incremental-refresh.md): the stays are
-# rebuilt per person, so a load records the persons of the rows it replaces and of the rows
-# it writes. A row names its person itself, or through its parent row:
+# Whose stays or plans a delivered row can change (docs/incremental-refresh.md): the stays
+# are rebuilt per person and the linkage from the earliest changed moment, so a load records
+# the persons of the rows it replaces and of the rows it writes. A row names its person
+# itself, or through its parent row:
 # table key -> (column, None) or (foreign key column, (parent table, parent key, person)).
 PERSON_OF: dict[str, tuple[str, tuple[str, str, str] | None]] = {
     "lpr2__t_adm": ("v_cpr_encrypted", None),
     "lpr2__t_bes": ("v_recnum", ("lpr2__t_adm", "k_recnum", "v_cpr_encrypted")),
     "lpr3__kontakter": ("cpr_encrypted", None),
+    "gop__t_dgop": ("v_cpr_encrypted", None),
+    "gop__t_ggop": ("cpr_encrypted", None),
 }
-# Where a row's change begins in time, for the registers whose stays are rebuilt from that
-# moment on (LPR3 chains: a contact can only join stays ending at most 4 hours before it
-# starts). Without an entry a change rebuilds all of the person's stays of that register.
+# Where a row's change begins in time. LPR3 stays are rebuilt from that moment on (a contact
+# can only join stays ending at most 4 hours before it starts); plans are linked again from
+# the earliest sent time. Without an entry a change rebuilds all of the person's stays of
+# that register, and the whole linkage.
 CHANGED_FROM = {
     "lpr3__kontakter": "\"dato_start\" + coalesce(\"tidspunkt_start\", TIME '00:00')",
+    "gop__t_dgop": "CAST(\"d_afsendt\" AS TIMESTAMP)",
+    "gop__t_ggop": "CAST(\"afsendt_tidspunkt\" AS TIMESTAMP)",
 }
 
 # Key columns (person, contact, course, plan, registration): opaque strings, "any non-empty

@@ -100,6 +100,38 @@ def test_rerun_is_idempotent(run, e2e_landing, monkeypatch):
     assert pending == 0  # the changes the refresh covered are dropped
 
 
+def test_a_new_month_refreshed_incrementally_gives_the_exports_of_a_full_build(
+        run, e2e_landing, tmp_path, monkeypatch):
+    """The monthly path: every month but the last is loaded and refreshed, then the last
+    month arrives; its refresh is incremental (stays by person, staging by month, the
+    linkage from the new month's moment) and its exports are byte for byte those of the
+    full build of all months (the `run` fixture)."""
+    landing = tmp_path / "landing"
+    months = sorted(p.name for p in e2e_landing.iterdir() if p.name[:2] == "20")
+    for path in sorted(e2e_landing.rglob("*")):
+        if path.is_file() and path.relative_to(e2e_landing).parts[0] != months[-1]:
+            target = landing / path.relative_to(e2e_landing)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    args = ["run", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb"),
+            "--exports", str(tmp_path / "exports")]
+    assert main(args) == 0
+    for path in sorted((e2e_landing / months[-1]).rglob("*")):
+        if path.is_file():
+            target = landing / path.relative_to(e2e_landing)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    assert main(args) == 0
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        refreshes = con.execute("SELECT full_refresh FROM raw._refreshes "
+                                "ORDER BY change_id").fetchall()
+    assert refreshes == [(True,), (False,)]
+    full = {p.name: p.read_bytes() for p in (run / "exports").glob("*.csv")}
+    assert full and {p.name: p.read_bytes()
+                     for p in (tmp_path / "exports").glob("*.csv")} == full
+
+
 def test_an_unchanged_month_is_not_loaded_again(run, e2e_landing, monkeypatch, capsys):
     monkeypatch.setenv("DAGSTER_HOME", str(run / "dagster_home"))
     assert main(["run", "--landing", str(e2e_landing), "--warehouse", str(run / "w.duckdb"),

@@ -1,13 +1,28 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_relinked('sent_date', 'plans_from') }}"
+) }}
+-- Incremental from a moment: an incremental refresh rebuilds the rows of plans sent
+-- on or after int_linkage__relinked_from.plans_from (docs/incremental-refresh.md,
+-- macros/incremental_by_time.sql).
+-- depends_on: {{ ref('int_linkage__relinked_from') }}
 -- Step 2 (seed 003, "Trin 2"): pair each plan kept by step 1 with every stay of the same
 -- person whose end date lies in the analysis year Y or in Y-1, and compute the delay in
 -- whole days from the stay end date (discharge or visit date) to the sent date.
 -- Joining on (person, stay end year) keeps the candidate pairs small (stack-notes.md).
 with plans as (
     select * from {{ ref('int_linkage__step1_one_plan_per_sender_day') }}
+    {% if is_incremental() %}
+        where {{ relinked('sent_date', 'plans_from') }}
+    {% endif %}
 ),
 
 stays as (
     select * from {{ ref('int_stays') }}
+    {% if is_incremental() %}
+        where {{ relinked('stay_end_date', 'stays_from') }}
+    {% endif %}
 ),
 
 plan_stay_years as (

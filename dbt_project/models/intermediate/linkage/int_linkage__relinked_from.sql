@@ -1,0 +1,58 @@
+-- From when an incremental refresh links plans again (docs/incremental-refresh.md;
+-- macros/incremental_by_time.sql). A plan pairs only with stays that start on or before its
+-- sent date (method.md, Product 1 step 3), so a changed stay reaches plans sent on or after
+-- its start, and a changed plan the plans sent on or after it (steps 1 and 5). The
+-- changed stays are the stays the stay models rebuilt (each starts no earlier than the
+-- stay it replaces, or than the LPR3 moment of its person), and the changed plans start
+-- at the pending persons' GOP moment. An LPR2 change, or a change whose moment is unknown,
+-- links every plan again.
+with pending as (
+    select * from {{ ref('stg_platform__pending_persons') }}
+),
+
+stays as (
+    select * from {{ ref('int_stays') }}
+),
+
+rebuilt_stays as (
+    select min(stays.stay_start_date) as first_start
+    from stays
+    inner join pending
+        on
+            stays.person_key = pending.person_key
+            and {{ stay_is_rebuilt('pending', 'stays') }}
+),
+
+moments as (
+    select
+        coalesce({{ dbt.bool_or(
+            "lpr2_pending or (lpr3_pending and lpr3_changed_from is null)"
+            ~ " or (gop_pending and gop_changed_from is null)") }}, false) as from_the_first,
+        min(cast(lpr3_changed_from as date)) as lpr3_from,
+        min(cast(gop_changed_from as date)) as gop_from
+    from pending
+),
+
+relinked as (
+    select
+        case
+            when moments.from_the_first then cast('0001-01-01' as date)
+            else least(
+                coalesce(rebuilt_stays.first_start, cast('9999-12-31' as date)),
+                coalesce(moments.lpr3_from, cast('9999-12-31' as date)),
+                coalesce(moments.gop_from, cast('9999-12-31' as date))
+            )
+        end as plans_from
+    from moments
+    cross join rebuilt_stays
+)
+
+select
+    plans_from,
+    -- A plan pairs with stays ending in its sent year or the year before (step 2).
+    case
+        when plans_from in (cast('0001-01-01' as date), cast('9999-12-31' as date))
+            then plans_from
+        else cast({{ dbt.dateadd('year', -1, dbt.date_trunc('year', 'plans_from')) }} as date)
+    end as stays_from
+from relinked
