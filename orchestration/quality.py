@@ -41,10 +41,14 @@ SENSITIVE_COLUMNS = frozenset(PERSON_COLUMNS | {"person_key"})
 _AFTER = re.compile(r"\{after:(\w+)\}")
 # A suite with `incremental_by: COLUMN` judges, on an incremental refresh, only the rows the
 # refresh rebuilt or loaded (docs/incremental-refresh.md): those of the pending persons (the
-# dbt model stg_platform__pending_persons), or of the delivery months loaded since the last
-# complete refresh (the refresh's plan, orchestration/refresh.py); otherwise every row.
-INCREMENTAL_SCOPES = ("delivery_month", "person_key")
+# dbt model stg_platform__pending_persons), of the delivery months loaded since the last
+# complete refresh (the refresh's plan, orchestration/refresh.py), or of the plans sent and
+# stays ending from the linkage's moment on (the dbt model int_linkage__relinked_from);
+# otherwise every row.
 PENDING_PERSONS = "select person_key from staging.stg_platform__pending_persons"
+RELINKED_FROM = "intermediate.int_linkage__relinked_from"
+_RELINKED_BOUND = {"sent_date": "plans_from", "stay_end_date": "stays_from"}
+INCREMENTAL_SCOPES = ("delivery_month", "person_key", *_RELINKED_BOUND)
 _PENDING = re.compile(r"\{pending:(\w+)\}")
 
 
@@ -55,6 +59,8 @@ def _pending_sql(column: str, incremental: bool, months: tuple[str, ...]) -> str
         return "true"
     if column == "delivery_month":
         return f"{column} in ({', '.join(repr(m) for m in months) or 'null'})"
+    if column in _RELINKED_BOUND:
+        return f"{column} >= (select {_RELINKED_BOUND[column]} from {RELINKED_FROM})"
     return f"{column} in ({PENDING_PERSONS})"
 
 

@@ -57,3 +57,12 @@
 {% macro delete_stays_pending() -%}
     {{ delete_pending_rows(stay_is_rebuilt('pending', this)) }}
 {%- endmacro %}
+
+{#- A filter that holds for every stay the stay models rebuilt, and for few others: its end
+    is on or after the earliest stays_rebuilt_from of the pending persons. Checked before
+    the join with the pending persons, it spares the join the rows of seven years. -#}
+{% macro may_be_rebuilt(stay) -%}
+    {{ stay }}.stay_end_date >= (
+        select min(stays_rebuilt_from) from {{ ref('stg_platform__pending_persons') }}
+    )
+{%- endmacro %}

@@ -270,3 +270,28 @@ expectations:
   - type: expect_column_values_to_not_be_null
     kwargs: {column: plan_id}
 """)
+
+
+def test_a_linkage_scope_judges_from_the_relinked_moment_and_can_fail(tmp_path, con):
+    """`incremental_by: stay_end_date`: on an incremental refresh the rows of stays ending on
+    or after int_linkage__relinked_from.stays_from are judged, the others were judged when
+    they were built."""
+    spec = _suite(tmp_path, """
+asset: [marts, t]
+incremental_by: stay_end_date
+expectations:
+  - type: expect_column_values_to_be_in_set
+    kwargs: {column: kind, value_set: [a]}
+    meta: {rule: only kind a}
+""")
+    con.execute("create schema if not exists intermediate")
+    con.execute("create table intermediate.int_linkage__relinked_from as select "
+                "date '2020-01-01' as plans_from, date '2019-01-01' as stays_from")
+    con.execute("create table marts.t as select * from (values (date '2018-12-31', 'b'), "
+                "(date '2019-01-01', 'a')) as v(stay_end_date, kind)")
+    validator = quality.Validator()
+    assert validator.validate(con, spec, incremental=True).success
+    con.execute("update intermediate.int_linkage__relinked_from "
+                "set stays_from = date '2018-12-31'")
+    assert not validator.validate(con, spec, incremental=True).success
+    assert not validator.validate(con, spec).success

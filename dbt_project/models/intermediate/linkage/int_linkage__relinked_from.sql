@@ -21,6 +21,7 @@ rebuilt_stays as (
         on
             stays.person_key = pending.person_key
             and {{ stay_is_rebuilt('pending', 'stays') }}
+    where {{ may_be_rebuilt('stays') }}
 ),
 
 moments as (

@@ -45,4 +45,5 @@ from stays
         on
             stays.person_key = pending.person_key
             and {{ stay_is_rebuilt('pending', 'stays') }}
+    where {{ may_be_rebuilt('stays') }}
 {% endif %}
