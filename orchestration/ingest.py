@@ -633,6 +633,9 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
                 "person_key VARCHAR, register VARCHAR, changed_from TIMESTAMP)")
     con.execute(f"CREATE TABLE IF NOT EXISTS {CHANGED_MONTHS_TABLE} (change_id BIGINT, "
                 "table_key VARCHAR, delivery_month VARCHAR)")
+    # Whether the load replaced rows of an earlier load of that month (a re-delivery).
+    con.execute(f"ALTER TABLE {CHANGED_MONTHS_TABLE} ADD COLUMN IF NOT EXISTS "
+                "replaced BOOLEAN")
     con.execute(f"CREATE TABLE IF NOT EXISTS {REFRESHES_TABLE} (change_id BIGINT, "
                 "logic_fingerprint VARCHAR, full_refresh BOOLEAN, refreshed_at TIMESTAMP)")
 
@@ -767,6 +770,10 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
                 _record_changes(con, change_id, staged)
             for table, month, info, stage in staged:
                 target = f"{RAW_SCHEMA}.{table.key}"
+                replaced = con.execute(
+                    f"SELECT coalesce(sum(row_count), 0) > 0 FROM {DELIVERIES_TABLE} "
+                    "WHERE table_key = ? AND delivery_month = ?", [table.key, month]
+                ).fetchone()[0]
                 con.execute(f"DELETE FROM {target} WHERE _delivery_month = ?", [month])
                 con.execute(f"DELETE FROM {DELIVERIES_TABLE} WHERE table_key = ? AND "
                             "delivery_month = ?", [table.key, month])
@@ -778,8 +785,9 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
                             "file_mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [table.key, month, info.file, info.rows, info.sha256, loaded_at,
                              info.size, info.mtime_ns])
-                con.execute(f"INSERT INTO {CHANGED_MONTHS_TABLE} VALUES (?, ?, ?)",
-                            [change_id, table.key, month])
+                con.execute(f"INSERT INTO {CHANGED_MONTHS_TABLE} (change_id, table_key, "
+                            "delivery_month, replaced) VALUES (?, ?, ?, ?)",
+                            [change_id, table.key, month, replaced])
             if track:
                 _record_changes(con, change_id, staged)
             con.execute("COMMIT")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.contract import PARENT_TABLES
 from orchestration.ingest import CHANGED_MONTHS_TABLE, CHANGED_PERSONS_TABLE, REFRESHES_TABLE
 
 # What the dbt models compute from: a change in any of these rebuilds everything.
@@ -41,6 +42,9 @@ class RefreshPlan:
     reason: str
     change_id: int  # the newest change this refresh covers
     months: tuple[str, ...] = ()  # the delivery months loaded since the last refresh
+    # Whether one of those loads replaced loaded rows of a table other rows point at
+    # (contract.PARENT_TABLES): the quarantine is then judged again whole.
+    parents_replaced: bool = False
 
 
 # A run tagged so rebuilds and judges everything (`gop run --full-refresh`, or the tag set
@@ -60,6 +64,10 @@ def plan_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str,
     months = tuple(m for (m,) in con.execute(
         f"SELECT DISTINCT delivery_month FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ? "
         "ORDER BY 1", [done]).fetchall())
+    parents = ", ".join(f"'{t}'" for t in PARENT_TABLES)
+    parents_replaced = con.execute(
+        f"SELECT count(*) > 0 FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ? AND replaced "
+        f"AND table_key IN ({parents})", [done]).fetchone()[0]
     if forced:
         full, reason = True, "asked for (full refresh)"
     elif last is None:
@@ -68,13 +76,15 @@ def plan_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str,
         full, reason = True, "the dbt project's logic changed since the last refresh"
     else:
         full, reason = False, f"incremental: {len(months)} delivery months loaded since"
-    return RefreshPlan(full, reason, max(newest, done), months)
+    return RefreshPlan(full, reason, max(newest, done), months, parents_replaced)
 
 
 def dbt_vars(plan: RefreshPlan) -> dict:
     """What dbt is told of an incremental refresh: the staging tests judge the rows of these
-    months, named as values so that DuckDB skips the other months' row groups."""
-    return {"gop_incremental": True, "gop_pending_months": list(plan.months)}
+    months, named as values so that DuckDB skips the other months' row groups; the
+    quarantine is judged again whole when a parent table's month was replaced."""
+    return {"gop_incremental": True, "gop_pending_months": list(plan.months),
+            "gop_parents_replaced": plan.parents_replaced}
 
 
 # What an incremental refresh leaves out: the YAML unit tests are part of the logic

@@ -2,11 +2,14 @@
 independent plain-Python calculation of product 1 (tests/reference_linkage.py)."""
 
 import csv
+import json
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from orchestration.cli import main
+from orchestration.config import DBT_PROJECT_DIR
 from tests.reference_linkage import link
 
 pytestmark = pytest.mark.e2e
@@ -83,29 +86,13 @@ def test_charts_are_written(run):
                       "figur7_delay_specialiseret.png", "figur9_timeliness.png"]
 
 
-def test_rerun_is_idempotent(run, e2e_landing, monkeypatch):
-    """Two months loaded again: the refresh is incremental (their persons' stays deleted and
-    rebuilt, docs/incremental-refresh.md) and the exports are those of the full build."""
-    before = {p.name: p.read_bytes() for p in (run / "exports").glob("*.csv")}
-    monkeypatch.setenv("DAGSTER_HOME", str(run / "dagster_home"))
-    assert main(["run", "--landing", str(e2e_landing), "--warehouse", str(run / "w.duckdb"),
-                 "--exports", str(run / "exports"), "--from", "2019-01", "--to", "2019-02",
-                 "--reload"]) == 0
-    assert {p.name: p.read_bytes() for p in (run / "exports").glob("*.csv")} == before
-    with duckdb.connect(str(run / "w.duckdb"), read_only=True) as con:
-        refreshes = con.execute("SELECT full_refresh FROM raw._refreshes "
-                                "ORDER BY change_id").fetchall()
-        pending = con.execute("SELECT count(*) FROM raw._changed_persons").fetchone()[0]
-    assert refreshes == [(True,), (False,)]
-    assert pending == 0  # the changes the refresh covered are dropped
-
-
 def test_a_new_month_refreshed_incrementally_gives_the_exports_of_a_full_build(
         run, e2e_landing, tmp_path, monkeypatch):
     """The monthly path: every month but the last is loaded and refreshed, then the last
     month arrives; its refresh is incremental (stays by person, staging by month, the
     linkage from the new month's moment) and its exports are byte for byte those of the
-    full build of all months (the `run` fixture)."""
+    full build of all months (the `run` fixture, before any test below refreshes it again),
+    and so are the rows of every incremental model."""
     landing = tmp_path / "landing"
     months = sorted(p.name for p in e2e_landing.iterdir() if p.name[:2] == "20")
     for path in sorted(e2e_landing.rglob("*")):
@@ -130,6 +117,42 @@ def test_a_new_month_refreshed_incrementally_gives_the_exports_of_a_full_build(
     full = {p.name: p.read_bytes() for p in (run / "exports").glob("*.csv")}
     assert full and {p.name: p.read_bytes()
                      for p in (tmp_path / "exports").glob("*.csv")} == full
+    assert differing_incremental_tables(tmp_path / "w.duckdb", run / "w.duckdb") == []
+
+
+def differing_incremental_tables(built: Path, rebuilt: Path) -> list[str]:
+    """The incremental dbt models whose rows (as multisets) differ between two warehouses."""
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    models = [(n["schema"], n["name"]) for n in manifest["nodes"].values()
+              if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental"]
+    assert len(models) > 10
+    con = duckdb.connect()
+    con.execute(f"attach '{built}' as a (read_only)")
+    con.execute(f"attach '{rebuilt}' as b (read_only)")
+    differ = [f"{schema}.{name}" for schema, name in models if con.execute(
+        f"select count(*) from (select * from a.{schema}.{name} except all "
+        f"select * from b.{schema}.{name}) union all select count(*) from ("
+        f"select * from b.{schema}.{name} except all select * from a.{schema}.{name})"
+    ).fetchall() != [(0,), (0,)]]
+    con.close()
+    return differ
+
+
+def test_rerun_is_idempotent(run, e2e_landing, monkeypatch):
+    """Two months loaded again: the refresh is incremental (their persons' stays deleted and
+    rebuilt, docs/incremental-refresh.md) and the exports are those of the full build."""
+    before = {p.name: p.read_bytes() for p in (run / "exports").glob("*.csv")}
+    monkeypatch.setenv("DAGSTER_HOME", str(run / "dagster_home"))
+    assert main(["run", "--landing", str(e2e_landing), "--warehouse", str(run / "w.duckdb"),
+                 "--exports", str(run / "exports"), "--from", "2019-01", "--to", "2019-02",
+                 "--reload"]) == 0
+    assert {p.name: p.read_bytes() for p in (run / "exports").glob("*.csv")} == before
+    with duckdb.connect(str(run / "w.duckdb"), read_only=True) as con:
+        refreshes = con.execute("SELECT full_refresh FROM raw._refreshes "
+                                "ORDER BY change_id").fetchall()
+        pending = con.execute("SELECT count(*) FROM raw._changed_persons").fetchone()[0]
+    assert refreshes == [(True,), (False,)]
+    assert pending == 0  # the changes the refresh covered are dropped
 
 
 def test_an_unchanged_month_is_not_loaded_again(run, e2e_landing, monkeypatch, capsys):

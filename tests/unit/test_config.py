@@ -37,6 +37,7 @@ def test_the_spill_directory_defaults_beside_the_warehouse(tmp_path, monkeypatch
 @pytest.mark.parametrize("var, value", [("GOP_DUCKDB_MEMORY_LIMIT", "lots"),
                                         ("GOP_DUCKDB_MEMORY_LIMIT", "4"),
                                         ("GOP_DUCKDB_THREADS", "0"),
+                                        ("GOP_DBT_THREADS", "0"),
                                         ("GOP_DUCKDB_THREADS", "two")])
 def test_a_bad_duckdb_setting_is_refused_by_name(monkeypatch, var, value):
     monkeypatch.setenv(var, value)
@@ -59,3 +60,4 @@ def test_dbt_gets_the_same_duckdb_settings_when_it_connects():
     assert set(output["config_options"]) == {"memory_limit", "temp_directory",
                                              "preserve_insertion_order"}
     assert set(duckdb_config(load_settings())) <= set(output["config_options"])
+    assert "GOP_DBT_THREADS" in str(output["threads"])

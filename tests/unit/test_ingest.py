@@ -92,6 +92,17 @@ def _break(path: Path, row: int, column: str, value: str) -> None:
         csv.writer(fh).writerows(data)
 
 
+def test_a_load_records_the_months_it_changed_and_which_it_replaced(landing, con):
+    """raw._changed_months (docs/incremental-refresh.md): a month loaded for the first time
+    replaced nothing; loaded again, it replaced the rows of the earlier load."""
+    ingest.load(con, landing, ["2019-01"])
+    ingest.load(con, landing, MONTHS)
+    rows = con.execute(f"select change_id, delivery_month, bool_and(replaced) from "
+                       f"{ingest.CHANGED_MONTHS_TABLE} where table_key = 'lpr2__t_adm' "
+                       "group by all order by all").fetchall()
+    assert rows == [(1, "2019-01", False), (2, "2019-01", True), (2, "2019-02", False)]
+
+
 def test_broken_file_names_file_row_column_and_keeps_old_rows(landing, con):
     ingest.load(con, landing, MONTHS)
     before = counts(con)

@@ -18,9 +18,10 @@ def con():
     con.close()
 
 
-def change(con, change_id: int, month: str) -> None:
-    con.execute(f"INSERT INTO {CHANGED_MONTHS_TABLE} VALUES (?, 'lpr2__t_adm', ?)",
-                [change_id, month])
+def change(con, change_id: int, month: str, table: str = "lpr2__t_adm",
+           replaced: bool = False) -> None:
+    con.execute(f"INSERT INTO {CHANGED_MONTHS_TABLE} (change_id, table_key, delivery_month, "
+                "replaced) VALUES (?, ?, ?, ?)", [change_id, table, month, replaced])
 
 
 def test_the_first_refresh_is_full_and_later_ones_incremental(con):
@@ -59,5 +60,21 @@ def test_an_incremental_build_leaves_out_the_unit_tests_only():
     assert refresh.dbt_build_args(full) == ["build", "--full-refresh"]
     args = refresh.dbt_build_args(refresh.RefreshPlan(False, "", 2, ("2019-02",)))
     assert args[:3] == ["build", "--vars",
-                        '{"gop_incremental": true, "gop_pending_months": ["2019-02"]}']
+                        '{"gop_incremental": true, "gop_pending_months": ["2019-02"], '
+                        '"gop_parents_replaced": false}']
     assert args[3:] == ["--exclude", "resource_type:unit_test"]
+
+
+def test_a_replaced_month_of_a_parent_table_is_told_to_dbt(con):
+    """A re-delivered t_adm month can leave t_bes rows of other months without their parent:
+    dbt is told, and judges the quarantine again whole. A new month, or a replaced month of a
+    table nothing points at, is not such a change."""
+    change(con, 1, "2019-01")
+    refresh.record_refresh(con, refresh.plan_refresh(con, "logic-a"), "logic-a")
+    change(con, 2, "2019-02")
+    change(con, 2, "2019-01", table="lpr2__t_bes", replaced=True)
+    assert not refresh.plan_refresh(con, "logic-a").parents_replaced
+    change(con, 3, "2019-01", replaced=True)
+    plan = refresh.plan_refresh(con, "logic-a")
+    assert plan.parents_replaced
+    assert '"gop_parents_replaced": true' in refresh.dbt_build_args(plan)[2]

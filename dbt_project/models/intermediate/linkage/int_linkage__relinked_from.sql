@@ -1,11 +1,12 @@
 -- From when an incremental refresh links plans again (docs/incremental-refresh.md;
--- macros/incremental_by_time.sql). A plan pairs only with stays that start on or before its
--- sent date (method.md, Product 1 step 3), so a changed stay reaches plans sent on or after
--- its start, and a changed plan the plans sent on or after it (steps 1 and 5). The
--- changed stays are the stays the stay models rebuilt (each starts no earlier than the
--- stay it replaces, or than the LPR3 moment of its person), and the changed plans start
--- at the pending persons' GOP moment. An LPR2 change, or a change whose moment is unknown,
--- links every plan again.
+-- macros/incremental_by_time.sql). Step 2 pairs a plan with every stay of its person ending
+-- in its sent year or the year before, later ones included (step 3 drops those), so a
+-- changed stay changes the pairs of the plans sent from 1 January of the year it ends in,
+-- and a changed plan those of its own day (steps 1 and 5 compare plans of one person). So
+-- plans are linked again from 1 January of the year of the earliest of: the start of a stay
+-- the stay models rebuilt (each starts no earlier than the stay it replaces, or than the
+-- LPR3 moment of its person), the pending persons' LPR3 moment, and their earliest changed
+-- sent time. An LPR2 change, or a change whose moment is unknown, links every plan again.
 with pending as (
     select * from {{ ref('stg_platform__pending_persons') }}
 ),
@@ -43,17 +44,21 @@ relinked as (
                 coalesce(moments.lpr3_from, cast('9999-12-31' as date)),
                 coalesce(moments.gop_from, cast('9999-12-31' as date))
             )
-        end as plans_from
+        end as earliest_change
     from moments
     cross join rebuilt_stays
 )
 
 select
-    plans_from,
+    case
+        when earliest_change in (cast('0001-01-01' as date), cast('9999-12-31' as date))
+            then earliest_change
+        else cast({{ dbt.date_trunc('year', 'earliest_change') }} as date)
+    end as plans_from,
     -- A plan pairs with stays ending in its sent year or the year before (step 2).
     case
-        when plans_from in (cast('0001-01-01' as date), cast('9999-12-31' as date))
-            then plans_from
-        else cast({{ dbt.dateadd('year', -1, dbt.date_trunc('year', 'plans_from')) }} as date)
+        when earliest_change in (cast('0001-01-01' as date), cast('9999-12-31' as date))
+            then earliest_change
+        else cast({{ dbt.dateadd('year', -1, dbt.date_trunc('year', 'earliest_change')) }} as date)
     end as stays_from
 from relinked
