@@ -16,7 +16,10 @@
 -- rule leaves them out (named in the model). No person key is carried here.
 -- Incremental by delivery month (macros/incremental_quarantine.sql): on an incremental
 -- refresh each rule judges the pending months' rows (judged_month); an orphan is still
--- looked for among the parents of every month.
+-- looked for among the parents of every month. A parent table is read in a `not exists`
+-- of its own rule, not through a shared import CTE: DuckDB materialises a CTE read more
+-- than once, which copied seven years of contacts and took 40 s for one new month (issue
+-- #11), and the month filter then reached the children only after the joins.
 with lpr2_contacts as (
     select * from {{ ref('stg_lpr2__t_adm') }}
 ),
@@ -35,10 +38,6 @@ lpr3_contacts as (
 
 lpr3_procedures as (
     select * from {{ ref('stg_lpr3__procedurer_andre') }}
-),
-
-lpr3_courses as (
-    select * from {{ ref('stg_lpr3__forloeb') }}
 ),
 
 lpr3_markers as (
@@ -90,8 +89,12 @@ quarantined as (
         'orphan_key' as rule,
         'v_recnum not in t_adm' as detail
     from lpr2_visits
-    left join lpr2_contacts on lpr2_visits.contact_key = lpr2_contacts.contact_key
-    where lpr2_contacts.contact_key is null and {{ judged_month('lpr2_visits.delivery_month') }}
+    where
+        {{ judged_month('lpr2_visits.delivery_month') }}
+        and not exists (
+            select 1 from {{ ref('stg_lpr2__t_adm') }} as parent
+            where parent.contact_key = lpr2_visits.contact_key
+        )
 
     union all
 
@@ -125,11 +128,13 @@ quarantined as (
         'orphan_key' as rule,
         'v_recnum not in t_adm' as detail
     from lpr2_procedures
-    left join lpr2_contacts on lpr2_procedures.contact_key = lpr2_contacts.contact_key
     where
-        lpr2_contacts.contact_key is null
-        and lpr2_procedures.procedure_code not like 'ZZ0175%'
+        lpr2_procedures.procedure_code not like 'ZZ0175%'
         and {{ judged_month('lpr2_procedures.delivery_month') }}
+        and not exists (
+            select 1 from {{ ref('stg_lpr2__t_adm') }} as parent
+            where parent.contact_key = lpr2_procedures.contact_key
+        )
 
     union all
 
@@ -156,14 +161,24 @@ quarantined as (
         'dw_ek_kontakt not in kontakter, or no contact and dw_ek_forloeb not in forloeb'
             as detail
     from lpr3_procedures
-    left join lpr3_contacts on lpr3_procedures.contact_key = lpr3_contacts.contact_key
-    left join lpr3_courses on lpr3_procedures.course_key = lpr3_courses.course_key
     where
         lpr3_procedures.procedure_code not like 'ZZ0175%'
         and {{ judged_month('lpr3_procedures.delivery_month') }}
         and (
-            (lpr3_procedures.contact_key is not null and lpr3_contacts.contact_key is null)
-            or (lpr3_procedures.contact_key is null and lpr3_courses.course_key is null)
+            (
+                lpr3_procedures.contact_key is not null
+                and not exists (
+                    select 1 from {{ ref('stg_lpr3__kontakter') }} as parent
+                    where parent.contact_key = lpr3_procedures.contact_key
+                )
+            )
+            or (
+                lpr3_procedures.contact_key is null
+                and not exists (
+                    select 1 from {{ ref('stg_lpr3__forloeb') }} as parent
+                    where parent.course_key = lpr3_procedures.course_key
+                )
+            )
         )
 
     union all
@@ -177,8 +192,12 @@ quarantined as (
         'orphan_key' as rule,
         'dw_ek_forloeb not in forloeb' as detail
     from lpr3_markers
-    left join lpr3_courses on lpr3_markers.course_key = lpr3_courses.course_key
-    where lpr3_courses.course_key is null and {{ judged_month('lpr3_markers.delivery_month') }}
+    where
+        {{ judged_month('lpr3_markers.delivery_month') }}
+        and not exists (
+            select 1 from {{ ref('stg_lpr3__forloeb') }} as parent
+            where parent.course_key = lpr3_markers.course_key
+        )
 
     union all
 
