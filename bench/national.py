@@ -230,9 +230,12 @@ def dbt_linkage(warehouse: Path, target: Path) -> tuple[Step, float]:
     """`dbt run` of the linkage models; returns the step and the models' own seconds (from
     run_results.json, without dbt's start-up)."""
     env = {"GOP_WAREHOUSE_PATH": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # --full-refresh: the linkage models are incremental, and on a refreshed warehouse a
+    # plain run rebuilds nothing (int_linkage__relinked_from is 9999-12-31).
     step = run("linkage (dbt run)", [str(BIN / "dbt"), "run", "--select", LINKAGE,
-                                     "--profiles-dir", ".", "--target-path", str(target),
-                                     "--quiet"], env, cwd=ROOT / "dbt_project")
+                                     "--full-refresh", "--profiles-dir", ".",
+                                     "--target-path", str(target), "--quiet"],
+               env, cwd=ROOT / "dbt_project")
     results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
     return step, sum(r["execution_time"] for r in results["results"])
 
