@@ -66,3 +66,14 @@
         select min(stays_rebuilt_from) from {{ ref('stg_platform__pending_persons') }}
     )
 {%- endmacro %}
+
+{#- The earliest moment of a person's changes of one register: NULL ("from the first") when
+    one of them has none (stg_platform__pending_persons). -#}
+{% macro register_changed_from(register) -%}
+    case
+        when
+            count(case when register = '{{ register }}' then 1 end)
+            = count(case when register = '{{ register }}' then changed_from end)
+            then min(case when register = '{{ register }}' then changed_from end)
+    end
+{%- endmacro %}

@@ -5,8 +5,8 @@
     steps 1-4, and the stays that no relinked plan can reach keep their step 5
     (int_linkage__relinked_from says from when). -#}
 
-{#- A filter on a model's rows (or its input's, `relation`): those relinked, by `column`
-    against `bound` of int_linkage__relinked_from (plans_from or stays_from). -#}
+{#- A filter on a model's rows or its input's: those relinked, by `column` against `bound`
+    of int_linkage__relinked_from (plans_from or stays_from). -#}
 {% macro relinked(column, bound) -%}
     {{ column }} >= (select {{ bound }} from {{ ref('int_linkage__relinked_from') }})
 {%- endmacro %}

@@ -29,19 +29,8 @@ by_person as (
         count(case when register = 'lpr2' then 1 end) > 0 as lpr2_pending,
         count(case when register = 'lpr3' then 1 end) > 0 as lpr3_pending,
         count(case when register = 'gop' then 1 end) > 0 as gop_pending,
-        -- A moment of a register: NULL ("from the first") when one of its changes has none.
-        case
-            when
-                count(case when register = 'lpr3' then 1 end)
-                = count(case when register = 'lpr3' then changed_from end)
-                then min(case when register = 'lpr3' then changed_from end)
-        end as lpr3_changed_from,
-        case
-            when
-                count(case when register = 'gop' then 1 end)
-                = count(case when register = 'gop' then changed_from end)
-                then min(case when register = 'gop' then changed_from end)
-        end as gop_changed_from
+        {{ register_changed_from('lpr3') }} as lpr3_changed_from,
+        {{ register_changed_from('gop') }} as gop_changed_from
     from pending
     group by person_key
 )
