@@ -115,6 +115,32 @@ def test_broken_file_names_file_row_column_and_keeps_old_rows(landing, con):
     assert counts(con) == before  # 2019-01 was not replaced either: all or nothing
 
 
+def test_a_load_leaves_no_staged_copy_whatever_its_outcome(landing, tmp_path):
+    """Staged rows are Parquet files in a scratch folder under DuckDB's temp directory
+    (docs/incremental-refresh.md, "Loading"): gone after a load that commits and after one
+    that is refused, with no temp table left in the connection."""
+    temp = tmp_path / "spill"
+    con = duckdb.connect(str(tmp_path / "s.duckdb"), config={"temp_directory": str(temp)})
+    seen: list[str] = []
+
+    def gate(c, views):  # the incoming rows are read from the staged files
+        seen.extend(p.name for p in temp.glob("gop-ingest-*/*.parquet"))
+        return True
+
+    ingest.load(con, landing, ["2019-01"], gate=gate)
+    delivered = sorted(p.name for p in (landing / "2019-01").rglob("*.csv"))
+    assert len(seen) == len(delivered) > 0 and all(n.startswith("_stage_") for n in seen)
+    assert list(temp.iterdir()) == []
+    _break(landing / "2019-02/lpr3/kontakter.csv", 5, "dato_slut", "2019-02-30")
+    with pytest.raises(ingest.ContractError):
+        ingest.load(con, landing, MONTHS)
+    assert list(temp.iterdir()) == []
+    assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone() == (0,)
+    assert con.execute("select count(*) from duckdb_views() where temporary "
+                       "and not internal").fetchone() == (0,)
+    con.close()
+
+
 def test_error_never_quotes_a_person_key(landing, con):
     path = landing / "2019-01/lpr2/t_adm.csv"
     with open(path, encoding="utf-8", newline="") as fh:
