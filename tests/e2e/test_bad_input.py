@@ -489,17 +489,12 @@ def test_an_outpatient_pair_forced_negative_is_dropped_and_the_gate_passes(quara
 def test_the_negative_delay_gate_blocks_an_outpatient_pair_that_slipped_through(good_run,
                                                                                 tmp_path):
     """If linkage ever produced one, the intermediate gate would fail on it: the suite run on
-    a copy of step 3 with one outpatient pair's delay forced below zero (step 3 is a view:
-    the copy holds its rows as a table of the same name)."""
+    a copy of step 3 with one outpatient pair's delay forced below zero."""
     from orchestration import quality
 
     shutil.copy(good_run / "w.duckdb", tmp_path / "w.duckdb")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     try:
-        step3 = "intermediate.int_linkage__step3_pairs_not_before_stay"
-        con.execute(f"create table _pairs as select * from {step3}")
-        con.execute(f"drop view {step3}")
-        con.execute(f"create table {step3} as select * from _pairs")
         con.execute("""
             update intermediate.int_linkage__step3_pairs_not_before_stay
             set sent_date = stay_end_date - 1, delay_days = -1

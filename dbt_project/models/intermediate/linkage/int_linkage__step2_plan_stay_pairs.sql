@@ -1,18 +1,28 @@
-{{ config(materialized='view') }}
--- A view, not a table: DuckDB fuses steps 2-4 into one query and never writes the pairs
--- (two national years: 6.7 M pairs, 18 s of writing steps 2 and 3 as tables; bench/
--- national.py). Step 4 is the table, incremental from a moment; its filter on the plans'
--- sent date and the stays' end date reaches through this view into both inputs.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_relinked('sent_date', 'plans_from') }}"
+) }}
+-- Incremental from a moment: an incremental refresh rebuilds the rows of plans sent
+-- on or after int_linkage__relinked_from.plans_from (docs/incremental-refresh.md,
+-- macros/incremental_by_time.sql).
+-- depends_on: {{ ref('int_linkage__relinked_from') }}
 -- Step 2 (seed 003, "Trin 2"): pair each plan kept by step 1 with every stay of the same
 -- person whose end date lies in the analysis year Y or in Y-1, and compute the delay in
 -- whole days from the stay end date (discharge or visit date) to the sent date.
 -- Joining on (person, stay end year) keeps the candidate pairs small (stack-notes.md).
 with plans as (
     select * from {{ ref('int_linkage__step1_one_plan_per_sender_day') }}
+    {% if is_incremental() %}
+        where {{ relinked('sent_date', 'plans_from') }}
+    {% endif %}
 ),
 
 stays as (
     select * from {{ ref('int_stays') }}
+    {% if is_incremental() %}
+        where {{ relinked('stay_end_date', 'stays_from') }}
+    {% endif %}
 ),
 
 plan_stay_years as (

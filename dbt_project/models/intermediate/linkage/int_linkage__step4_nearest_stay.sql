@@ -12,37 +12,20 @@
 -- visit, then the later stay start, then the smaller stay key.
 -- A table, not a view: step 5 and fct_plans_linked both read it; as views DuckDB builds the
 -- pairs of steps 2-4 twice (bench/linkage.py, two national years: fct 10.1 s -> 2.7 s).
--- Steps 2 and 3 are views fused into this query.
 with pairs as (
     select * from {{ ref('int_linkage__step3_pairs_not_before_stay') }}
     {% if is_incremental() %}
-        -- The stays a relinked plan pairs with end on or after stays_from (1 January of
-        -- the year before plans_from): the second bound removes no pair, it lets DuckDB
-        -- skip the older stays.
-        where
-            {{ relinked('sent_date', 'plans_from') }}
-            and {{ relinked('stay_end_date', 'stays_from') }}
+        where {{ relinked('sent_date', 'plans_from') }}
     {% endif %}
-),
-
--- The pair of least (delay, type, start, key) per plan, by a hash aggregate: min_by over a
--- struct key, where a window sorts every pair (two national years, 5.2 M pairs: 7.7 s ->
--- 5.3 s). The key is unique within a plan (the pairs' grain is plan and stay), so exactly
--- one pair is kept, as the window did.
-nearest as (
-    select
-        min_by(
-            pairs,
-            struct_pack(
-                nearness := abs(delay_days),
-                admission_first := case when stay_type = 'admission' then 0 else 1 end,
-                later_start_first := datediff('day', stay_start_date, date '9999-12-31'),
-                smaller_key_first := stay_key
-            )
-        ) as pair
-    from pairs
-    group by plan_id
 )
 
-select pair.*
-from nearest
+select *
+from pairs
+qualify row_number() over (
+    partition by plan_id
+    order by
+        abs(delay_days) asc,
+        case when stay_type = 'admission' then 0 else 1 end asc,
+        stay_start_date desc,
+        stay_key asc
+) = 1
