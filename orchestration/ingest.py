@@ -557,8 +557,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, landing: Path, path: Path, table:
     """Read and check one file; returns (relative path, sha256). Afterwards `stage` is a
     temp view of the file's rows typed as the contract says, with their source row, over a
     Parquet file in the `scratch` folder (drop both with `drop_stage`). With a month, its
-    rows must lie in that month. The file is hashed in a thread
-    while DuckDB reads it (hashlib releases the GIL): the hash is not a second pass in time."""
+    rows must lie in that month. The file is hashed in a thread while DuckDB reads it
+    (hashlib releases the GIL): the hash is not a second pass in time."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         sha = pool.submit(file_fingerprint, path)
         rel = _stage_checked(con, landing, path, table, stage, month, scratch)
@@ -575,7 +575,9 @@ def drop_stage(con: duckdb.DuckDBPyConnection, stage: str, scratch: Path) -> Non
     _scratch_file(scratch, stage).unlink(missing_ok=True)
 
 
-def _sql_string(value: str) -> str:
+def sql_string(value: str) -> str:
+    """A SQL string literal (for what DuckDB takes no parameter for: a COPY target, a path
+    inside a view)."""
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -599,7 +601,7 @@ def _stage_checked(con: duckdb.DuckDBPyConnection, landing: Path, path: Path, ta
         _value_rules(table, modes), _month_rules(table, month, modes),
         _contract_rules(table, modes), _own_key_rules(table)])
     typed = ", ".join(f'{_typed_value(c, k, modes[c])} AS "{c}"' for c, k in table.columns)
-    out = _sql_string(str(_scratch_file(scratch, stage)))
+    out = sql_string(str(_scratch_file(scratch, stage)))
     con.execute(f"COPY (SELECT {typed}, _source_row FROM {read}) TO {out} "
                 "(FORMAT parquet, COMPRESSION snappy)")
     con.execute(f"DROP TABLE {read}")

@@ -30,7 +30,7 @@ import yaml
 
 from orchestration.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from orchestration.contract import TABLE_BY_KEY
-from orchestration.ingest import PERSON_COLUMNS
+from orchestration.ingest import PERSON_COLUMNS, sql_string
 
 SAMPLE_SIZE = 5
 
@@ -225,7 +225,7 @@ def _sql_literal(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return sql_string(str(value))
 
 
 # What a rule on a sensitive column may be: it becomes one boolean per row (rule_sql).
