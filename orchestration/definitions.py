@@ -4,10 +4,14 @@ workspace.yaml and pyproject.toml ([tool.dagster]) both name this module.
 """
 
 from dagster import Definitions
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.checks import build_gx_checks
-from orchestration.assets.dbt import build_dbt_assets, dbt_executable, dbt_project
+from orchestration.assets.dbt import (
+    LocalDbtCliResource,
+    build_dbt_assets,
+    dbt_executable,
+    dbt_project,
+)
 from orchestration.assets.exports import linkage_charts, plans_linked_csv
 from orchestration.assets.raw import cpr_t_adresse, raw_monthly_deliveries
 from orchestration.assets.refresh import refresh_record
@@ -42,7 +46,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
             "exports_dir": Exports(path=str(settings.export_dir),
                                    complementary_suppression=settings.complementary_suppression),
             "data_docs": DataDocs(path=str(settings.gx_dir)),
-            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
+            "dbt": LocalDbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
         },
     )
 
