@@ -49,7 +49,7 @@ test: $(MANIFEST) lint
 ## make ui: the Dagster UI on the same warehouse and instance as `make demo`
 ui: $(MANIFEST)
 	mkdir -p $(DAGSTER_HOME)
-	$(BIN)/python -c "from orchestration.config import load_settings; from orchestration.runner import prepare_instance; prepare_instance(load_settings())"
+	$(BIN)/python -c "from orchestration.app.config import load_settings; from orchestration.app.runner import prepare_instance; prepare_instance(load_settings())"
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000
 
 ## make docs: dbt docs (catalog of models, columns, lineage) in dbt_project/target

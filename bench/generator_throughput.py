@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import ingest
+from orchestration.core import ingest
 from synthetic.writer import write_extract
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from orchestration import ingest  # noqa: E402
+from orchestration.core import ingest  # noqa: E402
 from synthetic.writer import write_extract  # noqa: E402
 
 LINKAGE = ("int_linkage__step1_one_plan_per_sender_day int_linkage__step2_plan_stay_pairs "

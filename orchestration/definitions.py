@@ -5,26 +5,25 @@ workspace.yaml and pyproject.toml ([tool.dagster]) both name this module.
 
 from dagster import Definitions
 
-from orchestration.assets.checks import build_gx_checks
-from orchestration.assets.dbt import (
+from orchestration.app.config import Settings, duckdb_config, load_settings
+from orchestration.defs.alerts.sensors import alert_on_failed_warn_checks, alert_on_run_failure
+from orchestration.defs.dbt.assets import (
     LocalDbtCliResource,
     build_dbt_assets,
     dbt_executable,
     dbt_project,
 )
-from orchestration.assets.exports import linkage_charts, plans_linked_csv
-from orchestration.assets.raw import cpr_t_adresse, raw_monthly_deliveries
-from orchestration.assets.refresh import refresh_record
-from orchestration.assets.table1 import table1_persons_by_municipality
-from orchestration.automation import monthly_refresh, new_deliveries, refresh_after_ingest
-from orchestration.config import Settings, duckdb_config, load_settings
-from orchestration.jobs import ingest_deliveries_job, refresh_job
-from orchestration.resources import DataDocs, Exports, Landing, Warehouse
-from orchestration.sensors import (
-    alert_on_failed_warn_checks,
-    alert_on_run_failure,
-    recover_dead_runs,
-)
+from orchestration.defs.exports.assets import linkage_charts, plans_linked_csv
+from orchestration.defs.exports.table1 import table1_persons_by_municipality
+from orchestration.defs.ingestion.assets import cpr_t_adresse, raw_monthly_deliveries
+from orchestration.defs.ingestion.automation import monthly_refresh, new_deliveries
+from orchestration.defs.ingestion.jobs import ingest_deliveries_job
+from orchestration.defs.quality.checks import build_gx_checks
+from orchestration.defs.recovery.sensors import recover_dead_runs
+from orchestration.defs.refresh.assets import refresh_record
+from orchestration.defs.refresh.automation import refresh_after_ingest
+from orchestration.defs.refresh.jobs import refresh_job
+from orchestration.defs.resources import DataDocs, Exports, Landing, Warehouse
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:

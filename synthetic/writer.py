@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from orchestration.contract import TABLE_BY_KEY, TABLES, Table
+from orchestration.core.contract import TABLE_BY_KEY, TABLES, Table
 from synthetic import columns as col
 from synthetic.generator import build_model, month_index
 

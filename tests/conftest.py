@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.config import DBT_PROJECT_DIR, load_settings
+from orchestration.app.config import load_settings
+from orchestration.core.paths import DBT_PROJECT_DIR
 from synthetic.writer import write_extract
 
 # Offline, and quiet: no telemetry from dbt, GX or Dagster (shared/stack-notes.md).
@@ -75,7 +76,7 @@ def gop_run_in(root: Path, *args: str, unset: tuple[str, ...] = (),
                env: dict[str, str] | None = None) -> int:
     """`gop run` on `root/landing` into `root`'s warehouse, exports and Dagster instance, with
     no alert channel, the variables `unset` removed and `env` set, for this call only."""
-    from orchestration.cli import main
+    from orchestration.app.cli import main
 
     mp = pytest.MonkeyPatch()
     mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))

@@ -10,8 +10,8 @@ import subprocess
 import duckdb
 import pytest
 
-from orchestration.config import DBT_PROJECT_DIR
-from orchestration.ingest import ensure_raw_schema
+from orchestration.core.ingest import ensure_raw_schema
+from orchestration.core.paths import DBT_PROJECT_DIR
 from tests.conftest import dbt_bin
 
 pytestmark = pytest.mark.dbt

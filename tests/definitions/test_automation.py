@@ -20,10 +20,11 @@ from dagster import (
     build_sensor_context,
 )
 
-from orchestration import ingest
-from orchestration.automation import monthly_refresh, new_deliveries, refresh_after_ingest
-from orchestration.resources import Landing, Warehouse
-from orchestration.runner import RANGE_END, RANGE_START
+from orchestration.core import ingest
+from orchestration.defs.ingestion.automation import monthly_refresh, new_deliveries
+from orchestration.defs.ingestion.partitions import RANGE_END, RANGE_START
+from orchestration.defs.refresh.automation import refresh_after_ingest
+from orchestration.defs.resources import Landing, Warehouse
 from synthetic.writer import write_extract
 
 pytestmark = pytest.mark.definitions

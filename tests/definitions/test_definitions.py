@@ -7,8 +7,8 @@ import pytest
 import yaml
 from dagster import AssetKey
 
-from orchestration.config import DBT_PROJECT_DIR, PROJECT_ROOT
-from orchestration.contract import TABLES
+from orchestration.core.contract import TABLES
+from orchestration.core.paths import DBT_PROJECT_DIR, PROJECT_ROOT
 
 pytestmark = pytest.mark.definitions
 
@@ -112,7 +112,7 @@ def test_gitignore_keeps_data_out():
 
 
 def test_every_gx_suite_is_a_blocking_check_on_a_real_asset(defs):
-    from orchestration.quality import load_suites
+    from orchestration.core.quality import load_suites
 
     graph = defs.resolve_asset_graph()
     checks = {c.name: c for c in graph.asset_check_keys}
@@ -165,7 +165,7 @@ def test_alert_sensors_are_defined(defs):
 
 def test_dead_runs_are_recovered_under_the_daemon_by_default(defs):
     """Runs from the UI, sensors and the schedule recover from a dead worker as `gop run`'s
-    do (orchestration/recovery.py): the sensor runs as soon as a daemon does."""
+    do (orchestration/defs/recovery/dead_runs.py): the sensor runs as soon as a daemon does."""
     from dagster import DefaultSensorStatus
 
     (sensor,) = [s for s in defs.sensors if s.name == "recover_dead_runs"]

@@ -26,8 +26,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.cli import main
-from orchestration.config import EXPECTATIONS_DIR
+from orchestration.app.cli import main
+from orchestration.core.paths import EXPECTATIONS_DIR
 from tests.conftest import SMALL_MONTHS
 from tests.servers import Smtp, Webhook
 
@@ -327,7 +327,7 @@ def test_a_failing_staging_gate_stops_the_later_layers_and_exports_in_its_run(
     without one plan then reaches `raw` and staging, but no linkage model, mart or export."""
     from dagster import DagsterEventType, DagsterInstance
 
-    from orchestration import quality
+    from orchestration.core import quality
 
     suites = tmp_path / "expectations"
     shutil.copytree(EXPECTATIONS_DIR, suites)
@@ -490,7 +490,7 @@ def test_the_negative_delay_gate_blocks_an_outpatient_pair_that_slipped_through(
                                                                                 tmp_path):
     """If linkage ever produced one, the intermediate gate would fail on it: the suite run on
     a copy of step 3 with one outpatient pair's delay forced below zero."""
-    from orchestration import quality
+    from orchestration.core import quality
 
     shutil.copy(good_run / "w.duckdb", tmp_path / "w.duckdb")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.config import PROJECT_ROOT
+from orchestration.core.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from openpyxl import load_workbook
 
-from orchestration.cli import main
+from orchestration.app.cli import main
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def calibrated(tmp_path_factory):
 
 
 def seed_cells() -> dict[tuple[str, str, str], str]:
-    from orchestration.config import DBT_PROJECT_DIR
+    from orchestration.core.paths import DBT_PROJECT_DIR
 
     path = DBT_PROJECT_DIR / "seeds" / "reference" / "seed000_published_table.csv"
     with open(path, encoding="utf-8") as fh:
@@ -94,8 +94,8 @@ def test_workbook_is_laid_out_like_seed000(calibrated):
 def test_complementary_suppression_option(calibrated, monkeypatch):
     from dagster import materialize
 
-    from orchestration.assets.table1 import table1_persons_by_municipality
-    from orchestration.resources import Exports, Warehouse
+    from orchestration.defs.exports.table1 import table1_persons_by_municipality
+    from orchestration.defs.resources import Exports, Warehouse
 
     out = calibrated / "exports_complementary"
     result = materialize([table1_persons_by_municipality], resources={

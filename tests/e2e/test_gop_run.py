@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.cli import main
-from orchestration.config import DBT_PROJECT_DIR
+from orchestration.app.cli import main
+from orchestration.core.paths import DBT_PROJECT_DIR
 from tests.reference_linkage import link
 
 pytestmark = pytest.mark.e2e
@@ -253,7 +253,7 @@ def test_every_gate_ran_and_links_its_data_docs_page(run, gx_dir, monkeypatch):
                    dagster_run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records]
     gx = [r.event_log_entry.dagster_event.event_specific_data for r in records]
     gx = [e for e in gx if e.check_name.startswith("gx_")]
-    from orchestration.quality import load_suites
+    from orchestration.core.quality import load_suites
 
     assert {e.check_name for e in gx} >= {f"gx_{s.name.replace('.', '__')}"
                                           for s in load_suites()}

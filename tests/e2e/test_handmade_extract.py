@@ -132,7 +132,7 @@ def test_after_a_failing_key_rule_no_file_the_platform_wrote_holds_a_key(run, gx
     Then every file the platform wrote (Dagster instance, GX results and Data Docs, exports,
     dbt's run folders and logs) is read: none holds a person key. The landing directory and
     the warehouse hold the data itself, by design."""
-    from orchestration.config import DBT_PROJECT_DIR
+    from orchestration.core.paths import DBT_PROJECT_DIR
 
     code = gop_run_in(run, "--from", "2018-03", "--to", "2018-03",
                       env={"GOP_PERSON_KEY_PATTERN": "^[0-9]{20}$"})

@@ -1,4 +1,4 @@
-"""A killed run is recovered from by the next one (orchestration/recovery.py).
+"""A killed run is recovered from by the next one (orchestration/defs/recovery/dead_runs.py).
 
 Real `gop run` processes on a tiny extract: one is killed (SIGKILL, as the kernel does on
 out-of-memory) once its ingestion step has started, which leaves its run STARTED holding the
@@ -39,7 +39,7 @@ def _env(root: Path) -> dict[str, str]:
 def _gop_run(root: Path, landing: Path) -> subprocess.Popen:
     (root / "dagster_home").mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        [sys.executable, "-c", "import sys; from orchestration.cli import main; "
+        [sys.executable, "-c", "import sys; from orchestration.app.cli import main; "
          "sys.exit(main(sys.argv[1:]))", "run", "--landing", str(landing), "--warehouse",
          str(root / "w.duckdb"), "--exports", str(root / "exports")],
         env=_env(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -3,8 +3,8 @@ and reach every warehouse connection (issue #11)."""
 
 import pytest
 
-from orchestration.config import duckdb_config, load_settings
-from orchestration.resources import Warehouse
+from orchestration.app.config import duckdb_config, load_settings
+from orchestration.defs.resources import Warehouse
 
 pytestmark = pytest.mark.unit
 
@@ -52,7 +52,7 @@ def test_dbt_gets_the_same_duckdb_settings_when_it_connects():
     profile passes them as connection options, and they are the ones of duckdb_config."""
     import yaml
 
-    from orchestration.config import DBT_PROJECT_DIR
+    from orchestration.core.paths import DBT_PROJECT_DIR
 
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
     (output,) = profile["gop_platform"]["outputs"].values()

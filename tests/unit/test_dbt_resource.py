@@ -8,8 +8,8 @@ import dagster_dbt.core.resource as dagster_dbt_resource
 import pytest
 from packaging.version import Version
 
-from orchestration.assets.dbt import LocalDbtCliResource, dbt_executable
-from orchestration.config import DBT_PROJECT_DIR
+from orchestration.core.paths import DBT_PROJECT_DIR
+from orchestration.defs.dbt.assets import LocalDbtCliResource, dbt_executable
 
 pytestmark = pytest.mark.unit
 

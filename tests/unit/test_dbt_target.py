@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from orchestration.assets.dbt import prune_run_folders
+from orchestration.defs.dbt.assets import prune_run_folders
 
 pytestmark = pytest.mark.unit
 

@@ -5,14 +5,14 @@ import csv
 
 import pytest
 
-from orchestration.config import DBT_PROJECT_DIR
-from orchestration.disclosure import (
+from orchestration.core.disclosure import (
     COMPLEMENTARY,
     Cell,
     complementary_suppression,
     published_from_rows,
     recoverable,
 )
+from orchestration.core.paths import DBT_PROJECT_DIR
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.contract import MONTHLY_TABLES, TABLES
+from orchestration.core.contract import MONTHLY_TABLES, TABLES
 from synthetic.writer import write_extract
 
 pytestmark = pytest.mark.unit

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import ingest
-from orchestration.runner import contiguous_ranges
+from orchestration.core import ingest
+from orchestration.defs.ingestion.partitions import contiguous_ranges
 from synthetic.writer import write_extract
 
 pytestmark = pytest.mark.unit

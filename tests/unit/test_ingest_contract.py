@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import ingest
+from orchestration.core import ingest
 
 pytestmark = pytest.mark.unit
 

@@ -5,8 +5,8 @@ import zipfile
 
 import pytest
 
-from orchestration import publication
-from orchestration.disclosure import Cell
+from orchestration.core import publication
+from orchestration.core.disclosure import Cell
 
 pytestmark = pytest.mark.unit
 

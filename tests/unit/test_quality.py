@@ -1,10 +1,10 @@
-"""The suite layer (orchestration/quality.py): keys judged over the whole relation, row
+"""The suite layer (orchestration/core/quality.py): keys judged over the whole relation, row
 conditions, and no key or person value in a result."""
 
 import duckdb
 import pytest
 
-from orchestration import quality
+from orchestration.core import quality
 
 pytestmark = pytest.mark.unit
 

@@ -1,11 +1,11 @@
-"""The refresh plan (orchestration/refresh.py): when a refresh is full or incremental, and
+"""The refresh plan (orchestration/core/refresh.py): when a refresh is full or incremental, and
 what dbt is told of it."""
 
 import duckdb
 import pytest
 
-from orchestration import refresh
-from orchestration.ingest import CHANGED_MONTHS_TABLE, ensure_raw_schema
+from orchestration.core import refresh
+from orchestration.core.ingest import CHANGED_MONTHS_TABLE, ensure_raw_schema
 
 pytestmark = pytest.mark.unit
 

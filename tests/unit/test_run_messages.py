@@ -10,9 +10,9 @@ from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.events import EngineEventData
 from dagster._core.storage.dagster_run import DagsterRun
 
-from orchestration import recovery
-from orchestration.assets.dbt import dbt_failures
-from orchestration.runner import RunSummary
+from orchestration.app.runner import RunSummary
+from orchestration.defs.dbt.assets import dbt_failures
+from orchestration.defs.recovery import dead_runs
 
 pytestmark = pytest.mark.unit
 
@@ -69,8 +69,8 @@ def test_a_daemon_run_whose_worker_died_is_marked_failed(tmp_path):
                                  EngineEventData.in_process(gone.pid))
     alive = instance.add_run(DagsterRun(job_name="ingest_deliveries", run_id="b" * 32,
                                         status=DagsterRunStatus.STARTED,
-                                        tags=recovery.process_tags()))
-    done = recovery.recover_dead_runs(instance)
+                                        tags=dead_runs.process_tags()))
+    done = dead_runs.recover_dead_runs(instance)
     assert [(r.run_id, r.pid) for r in done] == [(run.run_id, gone.pid)]
     assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
     assert instance.get_run_by_id(alive.run_id).status == DagsterRunStatus.STARTED

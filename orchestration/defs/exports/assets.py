@@ -5,8 +5,8 @@ They read the warehouse read-only and replace their files atomically.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from orchestration import exports
-from orchestration.resources import DUCKDB_POOL, Exports, Warehouse
+from orchestration.core import export_files
+from orchestration.defs.resources import DUCKDB_POOL, Exports, Warehouse
 
 EXPORT_GROUP = "exports"
 OWNERS = ["team:analytics"]
@@ -28,7 +28,7 @@ OWNERS = ["team:analytics"]
 def plans_linked_csv(context: AssetExecutionContext, warehouse: Warehouse, exports_dir: Exports):
     target = exports_dir.root / "plans_linked.csv"
     with warehouse.connect(read_only=True) as con:
-        rows = exports.write_csv(con, exports.PLANS_LINKED_SQL, target)
+        rows = export_files.write_csv(con, export_files.PLANS_LINKED_SQL, target)
     return MaterializeResult(metadata={"file": target.name, "dagster/row_count": rows})
 
 
@@ -50,13 +50,13 @@ def linkage_charts(context: AssetExecutionContext, warehouse: Warehouse, exports
     charts = {}
     with warehouse.connect(read_only=True) as con:
         for plan_type in ("almen", "specialiseret", "rehab_spec"):
-            charts[f"figur7_delay_{plan_type}.png"] = exports.delay_chart(con, plan_type)
-        charts["figur9_timeliness.png"] = exports.timeliness_chart(con)
+            charts[f"figur7_delay_{plan_type}.png"] = export_files.delay_chart(con, plan_type)
+        charts["figur9_timeliness.png"] = export_files.timeliness_chart(con)
     metadata = {}
     for name, png in charts.items():
         if png is None:
             continue
-        with exports.atomic_path(exports_dir.root / "charts" / name) as tmp:
+        with export_files.atomic_path(exports_dir.root / "charts" / name) as tmp:
             tmp.write_bytes(png)
-        metadata[name.removesuffix(".png")] = MetadataValue.md(exports.png_markdown(png, name))
+        metadata[name.removesuffix(".png")] = MetadataValue.md(export_files.png_markdown(png, name))
     return MaterializeResult(metadata=metadata)

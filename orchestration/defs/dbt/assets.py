@@ -30,11 +30,11 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging.version import Version
 
-from orchestration import refresh
-from orchestration.assets.raw import OWNERS
-from orchestration.config import DBT_PROJECT_DIR
-from orchestration.ingest import ensure_raw_schema
-from orchestration.resources import DUCKDB_POOL, Warehouse
+from orchestration.core import refresh
+from orchestration.core.ingest import ensure_raw_schema
+from orchestration.core.paths import DBT_PROJECT_DIR
+from orchestration.defs.ingestion.assets import OWNERS
+from orchestration.defs.resources import DUCKDB_POOL, Warehouse
 
 LAYER_OWNERS = {
     "staging": OWNERS,
@@ -212,7 +212,7 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
         target = project.project_dir / project.target_path
         prune_run_folders(target)
         # Incremental unless the last complete refresh is missing or ran other logic
-        # (orchestration/refresh.py); every layer step of a run decides alike, since only
+        # (orchestration/core/refresh.py); every layer step of a run decides alike, since only
         # the run's last asset records the refresh.
         with warehouse.connect() as con:
             ensure_raw_schema(con)

@@ -28,9 +28,9 @@ from typing import Any
 
 import yaml
 
-from orchestration.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR
-from orchestration.contract import TABLE_BY_KEY
-from orchestration.ingest import PERSON_COLUMNS, sql_string
+from orchestration.core.contract import TABLE_BY_KEY
+from orchestration.core.ingest import PERSON_COLUMNS, sql_string
+from orchestration.core.paths import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 
 SAMPLE_SIZE = 5
 
@@ -42,7 +42,7 @@ _AFTER = re.compile(r"\{after:(\w+)\}")
 # A suite with `incremental_by: COLUMN` judges, on an incremental refresh, only the rows the
 # refresh rebuilt or loaded (docs/incremental-refresh.md): those of the pending persons (the
 # dbt model stg_platform__pending_persons), of the delivery months loaded since the last
-# complete refresh (the refresh's plan, orchestration/refresh.py), or of the plans sent and
+# complete refresh (the refresh's plan, orchestration/core/refresh.py), or of the plans sent and
 # stays ending from the linkage's moment on (the dbt model int_linkage__relinked_from);
 # otherwise every row.
 PENDING_PERSONS = "select person_key from staging.stg_platform__pending_persons"
@@ -397,7 +397,7 @@ def rule_sql(expectation: dict[str, Any]) -> str | None:
                 "neither": "false"}[kw.get("ignore_row_if", "both_values_are_missing")]
         rule = f"case when not ({skip}) then coalesce({a} {op} {b}, false) end"
     else:
-        raise ValueError(f"{kind} has no DuckDB translation in orchestration/quality.py")
+        raise ValueError(f"{kind} has no DuckDB translation in orchestration/core/quality.py")
     if kw.get("row_condition"):
         rule = f"case when {_condition_sql(kw['row_condition'])} then ({rule}) end"
     return rule

@@ -1,4 +1,4 @@
-"""How runs start without a person (issue #6): on arrival, on a schedule, and in a chain.
+"""How ingestion runs start without a person: on arrival and on a schedule.
 
 - `new_deliveries` (sensor): notices a new or re-delivered month folder in the landing
   directory by its *content* fingerprint (SHA-256 of its files, compared with what
@@ -9,13 +9,10 @@
 - `monthly_refresh` (schedule): on the 5th of each month at 06:00 Copenhagen time, loads the
   newest delivery month again (a no-op replace when nothing changed) and so refreshes
   everything downstream.
-- `refresh_after_ingest` (sensor): when an ingestion run succeeds (from either of the above,
-  a UI backfill, or a manual launch), requests `refresh_downstream`, which rebuilds the
-  snapshot, every dbt model, the gates and the exports from all loaded months; the published
-  table needs whole years, so nothing is built from one month alone. One refresh waits at a
-  time: a new request is skipped while one is queued.
+- then `refresh_after_ingest` (`orchestration/defs/refresh/automation.py`) rebuilds what lies
+  downstream of every successful ingestion run.
 
-The two sensors run as soon as a daemon does (`make ui` starts one): a delivery dropped into
+The sensors run as soon as a daemon does (`make ui` starts one): a delivery dropped into
 the landing directory loads without anyone pressing a button. The schedule starts stopped,
 as Dagster's default; a deployment turns it on in the UI (Automation).
 """
@@ -28,19 +25,17 @@ from dagster import (
     DefaultSensorStatus,
     RunRequest,
     RunsFilter,
-    RunStatusSensorContext,
     ScheduleEvaluationContext,
     SensorEvaluationContext,
     SkipReason,
-    run_status_sensor,
     schedule,
     sensor,
 )
 
-from orchestration import ingest
-from orchestration.jobs import ingest_deliveries_job, refresh_job
-from orchestration.resources import Landing, Warehouse
-from orchestration.runner import RANGE_END, RANGE_START, contiguous_ranges
+from orchestration.core import ingest
+from orchestration.defs.ingestion.jobs import ingest_deliveries_job
+from orchestration.defs.ingestion.partitions import RANGE_END, RANGE_START, contiguous_ranges
+from orchestration.defs.resources import Landing, Warehouse
 
 
 def _loaded(warehouse: Warehouse) -> dict[str, str] | None:
@@ -122,19 +117,3 @@ def monthly_refresh(context: ScheduleEvaluationContext, landing: Landing):
         return SkipReason(f"no delivery month folder in {landing.path}")
     # One run per tick already; no run key, so a manual re-run of the tick also starts one.
     return _request(months[-1], months[-1], None, "schedule")
-
-
-@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_deliveries_job],
-                   request_job=refresh_job, name="refresh_after_ingest",
-                   default_status=DefaultSensorStatus.RUNNING,
-                   description="After a successful ingestion run, rebuild everything "
-                               "downstream from all loaded months.")
-def refresh_after_ingest(context: RunStatusSensorContext):
-    waiting = context.instance.get_runs(RunsFilter(
-        job_name=refresh_job.name,
-        statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED]), limit=1)
-    if waiting:
-        return SkipReason(f"refresh run {waiting[0].run_id} is already waiting")
-    return RunRequest(run_key=f"after:{context.dagster_run.run_id}",
-                      tags={"gop/trigger": "after_ingest",
-                            "gop/after_run": context.dagster_run.run_id})

@@ -4,8 +4,8 @@ like seed 000's table, with the rules applied and the disclosure audit in its no
 import re
 from pathlib import Path
 
-from orchestration.disclosure import COMPLEMENTARY, NATIONAL, Cell
-from orchestration.exports import atomic_path
+from orchestration.core.disclosure import COMPLEMENTARY, NATIONAL, Cell
+from orchestration.core.export_files import atomic_path
 
 ROW_LABELS = {  # seed 000's labels and order
     "i_alt": "1) I alt",

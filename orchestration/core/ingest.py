@@ -1,7 +1,7 @@
 """Load delivery months of the landing directory into the DuckDB `raw` schema.
 
-Pure Python + DuckDB, no Dagster: the Dagster assets in `orchestration/assets/raw.py` call
-this, and so do the tests.
+Pure Python + DuckDB, no Dagster: the Dagster assets in
+`orchestration/defs/ingestion/assets.py` call this, and so do the tests.
 
 What a delivery gets (data-contract.md, "What bad input gets"):
 - every file of every requested month is read and checked against the contract *before*
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import (
+from orchestration.core.contract import (
     CHANGED_FROM,
     CHECKSUM_SUFFIXES,
     DATE,

@@ -13,18 +13,18 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterInstance
 
-from orchestration.config import Settings, export_to_environment
-from orchestration.contract import SNAPSHOT_TABLES
-from orchestration.ingest import (
+from orchestration.app.config import Settings, export_to_environment
+from orchestration.core.contract import SNAPSHOT_TABLES
+from orchestration.core.ingest import (
     ContractError,
     changed_months,
     delivery_months,
     ensure_raw_schema,
     find_file,
 )
-from orchestration.refresh import FULL_REFRESH_TAG
+from orchestration.core.refresh import FULL_REFRESH_TAG
+from orchestration.defs.ingestion.partitions import RANGE_END, RANGE_START, contiguous_ranges
 
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 # Dagster's own DEBUG event lines would print one line per partition and asset.
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -87,38 +87,24 @@ def prepare_instance(settings: Settings) -> DagsterInstance:
     return DagsterInstance.get()
 
 
-def contiguous_ranges(months: list[str]) -> list[tuple[str, str]]:
-    """['2019-01','2019-02','2019-04'] -> [('2019-01','2019-02'), ('2019-04','2019-04')]."""
-    def index(m: str) -> int:
-        return int(m[:4]) * 12 + int(m[5:]) - 1
-
-    ranges: list[tuple[str, str]] = []
-    for m in sorted(months):
-        if ranges and index(m) == index(ranges[-1][1]) + 1:
-            ranges[-1] = (ranges[-1][0], m)
-        else:
-            ranges.append((m, m))
-    return ranges
-
-
 def _fail(summary: RunSummary, instance, result) -> RunSummary:
     """Record a failed run's steps and checks, and alert: in-process runs have no sensor
     daemon, so `gop run` alerts itself with the same message as the sensors. A WARN check
     of the failed run is a warning, not one of its failures."""
-    from orchestration import alerts
+    from orchestration.defs.alerts import notify
 
     summary.success = False
-    found = alerts.alert_for_run(instance, result.dagster_run, failed=True)
-    summary.failures = [f for f in found if not alerts.is_warning(f)]
-    summary.warnings += [f for f in found if alerts.is_warning(f)]
+    found = notify.alert_for_run(instance, result.dagster_run, failed=True)
+    summary.failures = [f for f in found if not notify.is_warning(f)]
+    summary.warnings += [f for f in found if notify.is_warning(f)]
     return summary
 
 
 def _warn(summary: RunSummary, instance, result) -> None:
     """A successful run whose warn checks failed alerts too, as the sensor would."""
-    from orchestration import alerts
+    from orchestration.defs.alerts import notify
 
-    summary.warnings += alerts.alert_for_run(instance, result.dagster_run, failed=False)
+    summary.warnings += notify.alert_for_run(instance, result.dagster_run, failed=False)
 
 
 def _changed(settings: Settings, months: list[str]) -> list[str]:
@@ -139,9 +125,9 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
                  reload: bool = False, full_refresh: bool = False) -> RunSummary:
     """Load the months that changed since they were loaded (all of them with `reload`) and
     refresh; `notify` gets a line for each run recovered from a dead process before this one
-    starts (orchestration/recovery.py)."""
-    from orchestration import recovery
+    starts (orchestration/defs/recovery/dead_runs.py)."""
     from orchestration.definitions import build_definitions
+    from orchestration.defs.recovery import dead_runs
 
     landing = settings.landing_dir
     if not landing.is_dir():
@@ -150,10 +136,10 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
         found = delivery_months(landing)
     except ContractError as exc:
         # A folder that is no month is a delivery that cannot be placed: refused before any
-        # run, with the same alert a refused delivery gets (orchestration/alerts.py).
-        from orchestration import alerts
+        # run, with the same alert a refused delivery gets (orchestration/defs/alerts/notify.py).
+        from orchestration.defs.alerts import notify
 
-        alerts.send(alerts.Alert("Delivery refused: a folder cannot be placed", "-", "gop run",
+        notify.send(notify.Alert("Delivery refused: a folder cannot be placed", "-", "gop run",
                                  [str(exc)]))
         raise
     months = [m for m in found
@@ -165,14 +151,14 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
         raise NothingToLoad(f"no cpr/t_adresse.csv or .parquet in {landing}")
     export_to_environment(settings)
     instance = prepare_instance(settings)
-    for recovered in recovery.recover_dead_runs(instance):
+    for recovered in dead_runs.recover_dead_runs(instance):
         notify(f"gop run: {recovered.line()}")
     defs = build_definitions(settings)
     summary = RunSummary(success=True, months=months, export_dir=settings.export_dir)
     to_load = months if reload else _changed(settings, months)
     summary.unchanged = [m for m in months if m not in to_load]
     ingest = defs.resolve_job_def("ingest_deliveries")
-    tags = {"gop/trigger": "cli", **recovery.process_tags()}
+    tags = {"gop/trigger": "cli", **dead_runs.process_tags()}
     for start, end in contiguous_ranges(to_load):
         result = ingest.execute_in_process(
             instance=instance, run_config=QUIET, raise_on_error=False,

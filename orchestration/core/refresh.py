@@ -1,7 +1,7 @@
 """Incremental refresh: what the next refresh must rebuild (docs/incremental-refresh.md).
 
 Each load records, under a change number, the months it replaced and the persons whose
-stays it can change (orchestration/ingest.py). A refresh then rebuilds the person-keyed
+stays it can change (orchestration/core/ingest.py). A refresh then rebuilds the person-keyed
 stay models for those persons only, unless it must rebuild everything: when no refresh has
 completed yet, or when the dbt project's logic (models, macros, seeds, tests) differs from
 the logic of the last complete refresh. Only a refresh whose every step succeeded records
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import PARENT_TABLES
-from orchestration.ingest import CHANGED_MONTHS_TABLE, CHANGED_PERSONS_TABLE, REFRESHES_TABLE
+from orchestration.core.contract import PARENT_TABLES
+from orchestration.core.ingest import CHANGED_MONTHS_TABLE, CHANGED_PERSONS_TABLE, REFRESHES_TABLE
 
 # What the dbt models compute from: a change in any of these rebuilds everything.
 LOGIC_PATHS = ("dbt_project.yml", "models", "macros", "seeds", "tests")

@@ -78,9 +78,9 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from orchestration.config import load_settings
-    from orchestration.ingest import ContractError
-    from orchestration.runner import NothingToLoad, run_platform
+    from orchestration.app.config import load_settings
+    from orchestration.app.runner import NothingToLoad, run_platform
+    from orchestration.core.ingest import ContractError
 
     settings = load_settings(landing_dir=args.landing, warehouse_path=args.warehouse,
                              export_dir=args.exports)

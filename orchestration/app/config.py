@@ -9,10 +9,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
-
 # name -> (environment variable, default relative to the working directory)
 _DEFAULTS = {
     "landing_dir": ("GOP_LANDING_DIR", "data/landing"),

@@ -18,9 +18,9 @@ from dagster import (
     multi_asset_check,
 )
 
-from orchestration import quality, refresh
-from orchestration.config import DBT_PROJECT_DIR
-from orchestration.resources import DUCKDB_POOL, DataDocs, Warehouse
+from orchestration.core import quality, refresh
+from orchestration.core.paths import DBT_PROJECT_DIR
+from orchestration.defs.resources import DUCKDB_POOL, DataDocs, Warehouse
 
 
 def check_metadata(outcome: quality.SuiteOutcome) -> dict:
@@ -59,7 +59,7 @@ def build_gx_checks() -> list:
     next layer's dbt step, not only the models that read that one model (step 4 is built
     with step 3, in one dbt step per layer). It also imports GX once per layer, not once
     per suite. Raw suites are checks of the ingestion assets, run before a delivery is
-    written (orchestration/assets/raw.py)."""
+    written (orchestration/defs/ingestion/assets.py)."""
     by_layer: dict[str, list[quality.SuiteSpec]] = {}
     for spec in quality.load_suites():
         if spec.layer != "raw":
@@ -89,7 +89,7 @@ def _layer_gate(layer: str, suites: list[quality.SuiteSpec]):
         validator = quality.Validator(data_docs.root)
         keys = sorted(context.selected_asset_check_keys, key=str)
         with warehouse.connect(read_only=True) as con:
-            # The refresh's plan (orchestration/refresh.py): incremental, the stays' suite
+            # The refresh's plan (orchestration/core/refresh.py): incremental, the stays' suite
             # judges the persons just rebuilt.
             plan = refresh.plan_refresh(con, refresh.logic_fingerprint(DBT_PROJECT_DIR),
                                         refresh.forced_by(context.run.tags))

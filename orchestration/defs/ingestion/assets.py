@@ -28,12 +28,17 @@ from dagster import (
     multi_asset,
 )
 
-from orchestration import ingest, quality
-from orchestration.assets.checks import check_metadata
-from orchestration.contract import DUCKDB_TYPE, LINEAGE_COLUMNS, MONTHLY_TABLES, SNAPSHOT_TABLES
-from orchestration.contract import Table as ContractTable
-from orchestration.partitions import delivery_months
-from orchestration.resources import DUCKDB_POOL, DataDocs, Landing, Warehouse
+from orchestration.core import ingest, quality
+from orchestration.core.contract import (
+    DUCKDB_TYPE,
+    LINEAGE_COLUMNS,
+    MONTHLY_TABLES,
+    SNAPSHOT_TABLES,
+)
+from orchestration.core.contract import Table as ContractTable
+from orchestration.defs.ingestion.partitions import delivery_months
+from orchestration.defs.quality.checks import check_metadata
+from orchestration.defs.resources import DUCKDB_POOL, DataDocs, Landing, Warehouse
 
 RAW_GROUP = "raw"
 OWNERS = ["team:data-engineering"]

@@ -17,7 +17,7 @@ class Warehouse(ConfigurableResource):
     `duckdb` concurrency pool, and connections are closed before dbt runs."""
 
     path: str
-    # DuckDB settings (orchestration/config.py, duckdb_config): memory_limit, temp_directory,
+    # DuckDB settings (orchestration/app/config.py, duckdb_config): memory_limit, temp_directory,
     # threads. Empty: DuckDB's defaults.
     duckdb_settings: dict[str, str] = {}
 

@@ -2,8 +2,8 @@
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from orchestration import disclosure, publication
-from orchestration.resources import DUCKDB_POOL, Exports, Warehouse
+from orchestration.core import disclosure, publication
+from orchestration.defs.resources import DUCKDB_POOL, Exports, Warehouse
 
 CSV_NAME = "table1_persons_by_municipality.csv"
 XLSX_NAME = "table1_persons_by_municipality.xlsx"

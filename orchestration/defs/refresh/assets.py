@@ -1,5 +1,5 @@
 """The last asset of a refresh: it records that every model, gate and export is up to date
-with the changes loaded so far (orchestration/refresh.py, docs/incremental-refresh.md).
+with the changes loaded so far (orchestration/core/refresh.py, docs/incremental-refresh.md).
 
 It runs only when everything upstream succeeded; a failed step or blocking gate leaves the
 changes pending, so the next refresh rebuilds and judges the same persons again.
@@ -7,10 +7,10 @@ changes pending, so the next refresh rebuilds and judges the same persons again.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
-from orchestration import refresh
-from orchestration.config import DBT_PROJECT_DIR
-from orchestration.ingest import ensure_raw_schema
-from orchestration.resources import DUCKDB_POOL, Warehouse
+from orchestration.core import refresh
+from orchestration.core.ingest import ensure_raw_schema
+from orchestration.core.paths import DBT_PROJECT_DIR
+from orchestration.defs.resources import DUCKDB_POOL, Warehouse
 
 REFRESH_KEY = AssetKey(["platform", "refresh"])
 
