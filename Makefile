@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANIFEST := dbt_project/target/manifest.json
 
-# Offline: no telemetry from dbt, GX or Dagster (shared/stack-notes.md).
+# Offline: no telemetry from dbt, GX or Dagster (docs/stack.md).
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
@@ -70,7 +70,7 @@ bench: $(MANIFEST)
 	$(BIN)/python bench/linkage.py
 
 ## make bench-national: seven national years, full rebuild, monthly refresh, re-delivery
-## (issue #11; ~12 GB of CSV under data/bench-national, an hour or more; not a test)
+## (~12 GB of CSV under data/bench-national, an hour or more; not a test; docs/benchmarks.md)
 bench-national: $(MANIFEST)
 	$(BIN)/python bench/national.py $(BENCH_ARGS)
 

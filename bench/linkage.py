@@ -68,7 +68,7 @@ def read_inputs(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
 
 
 def pandas_linkage(plans: pd.DataFrame, stays: pd.DataFrame) -> pd.Series:
-    """Steps 1-5 and the window of method.md with merge + sort; returns status per plan."""
+    """Steps 1-5 and the window of docs/method.md with merge + sort; returns status per plan."""
     plans = plans.sort_values(["sent_at", "plan_id"])
     # Step 1: first plan per person, sender, day.
     step1 = plans.drop_duplicates(["person_key", "sender_code", "sent_date"], keep="first")

@@ -1,4 +1,5 @@
-"""Benchmark (not a test): the platform at national volume, as SDS runs it (issue #11).
+"""Benchmark (not a test): the platform at national volume, as SDS runs it: seven
+national years, rebuilt and refreshed monthly (docs/benchmarks.md).
 
     python bench/national.py [--root DIR] [--scale 1] [--from 2015-01] [--to 2021-12]
                              [--redeliver 2019-06] [--pandas-from 2018-01 --pandas-to 2019-12]
@@ -16,7 +17,7 @@
    implementation of bench/linkage.py on the largest volume pandas fits (two years).
 
 Prints one table: step, wall seconds, peak memory (the largest single process and the sum
-of all processes of the step, sampled every 0.1 s), rows; then each target of issue #11
+of all processes of the step, sampled every 0.1 s), rows; then each target
 with its figure and whether it is met. Every step runs as a separate process, as a user
 would run it; nothing here is a test.
 """

@@ -1,12 +1,14 @@
-"""Turn SDS's published table (shared/seeds/000_81ba4d722937a034.txt) into a tidy CSV.
+"""Turn SDS's published table (seed 000, docs/method.md "Sources"), as text, into a tidy CSV.
 
 Run once by a developer when the seed changes; the output is committed as a dbt seed
 (`dbt_project/seeds/reference/seed000_published_table.csv`) and read by the synthetic
 generator (targets per municipality x type x year) and by the calibration tests.
 
-    python scripts/extract_seed000.py ../shared/seeds/000_81ba4d722937a034.txt \
-        ../shared/reference/municipalities.csv \
+    python scripts/extract_seed000.py SEED000_TEXT dbt_project/seeds/reference/municipalities.csv \
         > dbt_project/seeds/reference/seed000_published_table.csv
+
+SEED000_TEXT is SDS's table 1 as tab-separated text (one municipality name line followed by
+its four type rows, as copied from the publication).
 """
 
 import csv

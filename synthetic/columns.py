@@ -51,7 +51,7 @@ def pick(values: list[str] | tuple[str, ...], index: np.ndarray) -> pa.Array:
 
 
 def to_csv_columns(table: pa.Table) -> pa.Table:
-    """Render times as HH:MM and timestamps as YYYY-MM-DDTHH:MM:SS (data-contract.md).
+    """Render times as HH:MM and timestamps as YYYY-MM-DDTHH:MM:SS (docs/extract-contract.md).
 
     Arrow writes dates as YYYY-MM-DD already; its own time and timestamp renderings
     (HH:MM:SS, a space before the time) are not the contract's.

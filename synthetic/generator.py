@@ -1,4 +1,4 @@
-"""Synthetic registry extracts in the layout of shared/data-contract.md.
+"""Synthetic registry extracts in the layout of docs/extract-contract.md.
 
 Real LPR, GOP and CPR data are confidential, so the platform tests and demonstrates
 itself on extracts made here. The model is built around *episodes*: a person, living in
@@ -6,13 +6,13 @@ a municipality, has a hospital stay, gets a rehabilitation plan of one type sent
 municipality (GOP register) and a plan code registered in LPR. Episodes are drawn per
 municipality x type x year from seed 000's published table times `scale`, one distinct
 person per episode within a cell, so the true counts of product 2 are known by
-construction. Around them the generator adds what the method of shared/method.md exists
+construction. Around them the generator adds what the method of docs/method.md exists
 for: background stays that compete in the linkage, duplicates, supplements, plans sent
 during or before stays or long after, plans without a stay, chained LPR3 contacts,
 virtual contacts, course markers, moves and emigration, and a handful of rows that break
 a row rule (quarantine). An extract is a pure function of (scale, seed, months).
 
-National volume (issue #11: seven years, ~97 M stays) does not fit in memory at once, so
+National volume (seven years, ~97 M stays) does not fit in memory at once, so
 the extract is made in two parts. `build_skeleton` draws the small, global part from one
 seeded numpy Generator: persons, plan episodes with their own stays, plans, plan
 registrations and addresses. `month_tables` then draws the LPR rows of one month, the
@@ -38,7 +38,8 @@ from synthetic.targets import (
 
 # --- calibration knobs, each with its source --------------------------------------------
 # Population per person with a plan in a year: gives ~1.75 M persons at scale 1, and with
-# the visit rate below ~12 M outpatient visits and ~0.8 M admissions a year (issue #2).
+# the visit rate below ~12 M outpatient visits and ~0.8 M admissions a year (the national
+# volume the platform is built for, docs/benchmarks.md).
 POPULATION_PER_PLAN_PERSON = 10
 OUTPATIENT_VISITS_PER_PERSON_YEAR = 6.9
 ADMISSIONS_PER_PERSON_YEAR = 0.45
@@ -78,7 +79,7 @@ VIRTUAL_CONTACT_SHARE = 0.10
 BACKGROUND_PROCEDURE_SHARE = 0.03
 CHAIN_NEAR_MISS_SHARE = 0.003  # two same-day contacts 4 h 01+ apart: two visits
 
-# The LPR3 switch, per region (issue #2): Hovedstaden, Sjælland, Midtjylland 2-3 February
+# The LPR3 switch, per region: Hovedstaden, Sjælland, Midtjylland 2-3 February
 # 2019, Syddanmark and Nordjylland early March 2019.
 LPR3_SWITCH = {"84": "2019-02-02", "85": "2019-02-02", "82": "2019-02-03",
                "83": "2019-03-02", "81": "2019-03-03"}
@@ -88,7 +89,7 @@ GGOP_SWITCH_FIRST_DAY = "2016-05-01"
 
 ALMEN_CODES = ("ZZ0175X", "ZZ0175X1", "ZZ0175X2", "ZZ0175X3", "ZZ0175X4")
 ALMEN_CODE_WEIGHTS = np.array([0.40, 0.30, 0.15, 0.10, 0.05])
-TYPE_CODE = ("ZZ0175X", "ZZ0175Y", "ZZ0175V")  # official SKS meanings (method.md)
+TYPE_CODE = ("ZZ0175X", "ZZ0175Y", "ZZ0175V")  # official SKS meanings (docs/method.md)
 INVALID_CODES = ("ZZ0175Q", "ZZ0175Z", "ZZ0175X9", "ZZ01751")
 BACKGROUND_CODES = ("BLHA", "ZZ0149", "BVAA33A", "ZZ3025", "WLHGS")
 VIRTUAL_CONTACT_TYPES = ("ALCA01", "ALCA03", "ALCA04", "ALCA10", "ALCA20")
@@ -170,7 +171,7 @@ class _Model:
         """Days of a year in range where a counted registration may fall.
 
         Kept 14 days clear of the year ends, so that base episodes of the same person
-        and type in consecutive years never meet in the 14-day rule (method.md,
+        and type in consecutive years never meet in the 14-day rule (docs/method.md,
         "14-day rule") and the true counts stay those drawn.
         """
         lo = max(self.d0, to_day(f"{year}-01-01") + 14)
@@ -187,8 +188,9 @@ class _Model:
             [max(0, (hi - lo + 1)) / 337 for lo, hi in map(self.year_bounds, self.years)]
         )
         if self.calibrate:
-            # Calibration (issue #4): the true counts are seed 000's published cells, exact;
-            # `scale` only thins the background stays that compete in the linkage.
+            # Calibration (docs/models.md, "Calibration"): the true counts are seed 000's
+            # published cells, exact; `scale` only thins the background stays that
+            # compete in the linkage.
             partial = [y for y, c in zip(self.years, covered, strict=True)
                        if y in SEED_YEARS and c < 1]
             if partial:
@@ -263,7 +265,7 @@ class _Model:
     def _movers_and_emigrants(self) -> None:
         """Address histories: everybody lives in their pool's municipality since before the
         extract, except movers (one episode in A, moving to B after it, one episode in B the
-        next year: counted in both, method.md "Counting") and emigrants (address ends after
+        next year: counted in both, docs/method.md "Counting") and emigrants (address ends after
         their last episode; a registration after that is not counted)."""
         rng = self.rng
         n_pop = self.n_pop
@@ -501,7 +503,7 @@ class _Model:
         near_day = day[near] + rng.integers(1, 11, len(near))
         marks += [(stay[near], near_day, "AWG1"), (stay[near], near_day + 30, "AWX21")]
         # A start without a stop: never counts. Only for a person with no other episode: in
-        # LPR2 any later stop of the person completes a start (method.md), and a stop of
+        # LPR2 any later stop of the person completes a start (docs/method.md), and a stop of
         # another episode would make it count (seen in the full calibration run).
         spec_single = np.flatnonzero((etype == 1) & keep & single)
         lone = spec_single[self.share(len(spec_single), START_WITHOUT_STOP_SHARE,
@@ -512,7 +514,7 @@ class _Model:
         regs.append((stay[rep], day[rep] + rng.integers(1, 14, len(rep)), code[rep]))
         # The bare parent code: valid, no type, counted nowhere (a quality figure).
         # Not on a marker-only episode: the parent code is a plan code and would stop the start
-        # from qualifying (method.md, "Start codes"), which would change a count.
+        # from qualifying (docs/method.md, "Start codes"), which would change a count.
         bare = np.flatnonzero(keep & self.share(n, BARE_PARENT_SHARE, INVALID_ROWS_MIN))
         regs.append((stay[bare], day[bare], np.full(len(bare), "ZZ0175", object)))
         # Invalid ZZ0175* codes: quarantined, never counted.
@@ -523,7 +525,7 @@ class _Model:
         self.rg_stay, self.rg_day, self.rg_code = (np.concatenate(x) for x in zip(*regs,
                                                                                   strict=True))
         self.rg_code = self.rg_code.astype(object)
-        # Lower-case or padded codes: valid after trimming and upper-casing (method.md).
+        # Lower-case or padded codes: valid after trimming and upper-casing (docs/method.md).
         messy = np.flatnonzero(self.share(len(self.rg_code), MESSY_CODE_SHARE, INVALID_ROWS_MIN))
         lower = rng.random(len(messy)) < 0.5
         self.rg_code[messy[lower]] = [c.lower() for c in self.rg_code[messy[lower]]]
@@ -706,7 +708,7 @@ class _Model:
         # Outpatient visit: one contact of 15-120 minutes. ER: 1-5 hours, may cross midnight.
         dur = np.where(kind == 0, rng.integers(15, 121, n), rng.integers(60, 301, n))
         # Admission: an ER contact of 1-4 h, then ward contacts chained by gaps under 4 h,
-        # ending on the discharge day at a time that makes the stay >= 12 h (method.md).
+        # ending on the discharge day at a time that makes the stay >= 12 h (docs/method.md).
         adm = kind == 2
         end_min = rng.integers(8 * 60, 16 * 60, n)
         end_abs = np.where(adm, np.maximum(end_day * 1440 + end_min, s_abs + 12 * 60 + 30),
@@ -716,7 +718,7 @@ class _Model:
         s_abs = np.where(late, end_day * 1440 + 6 * 60 + rng.integers(0, 60, n), s_abs)
         end_abs = np.where(late, end_day * 1440 + 19 * 60 + rng.integers(0, 120, n), end_abs)
         c1_len = rng.integers(60, 241, n)
-        gap1 = rng.integers(0, 240, n)  # under 4 h: chained (method.md, "Stays")
+        gap1 = rng.integers(0, 240, n)  # under 4 h: chained (docs/method.md, "Stays")
         three = adm & (rng.random(n) < 0.3)
         c1_end = np.where(adm, s_abs + c1_len, end_abs)
         c2_start = c1_end + gap1

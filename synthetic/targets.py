@@ -69,7 +69,7 @@ def calibrated_counts(
     """True counts [muni, type, year] whose published table is seed 000's, cell for cell.
 
     Exact cells are taken as published. Each `<5` is drawn from 1-4 so that the
-    municipality's "I alt" rounds down to the published one (method.md: I alt =
+    municipality's "I alt" rounds down to the published one (docs/method.md: I alt =
     floor5(sum of types); '<5' when 1-4). When every area of the seed is generated, the
     draws are also searched (local search) so that each type's municipal cells add up to the
     national row; seed 000's national row exceeds what its municipal cells can add up to by

@@ -1,4 +1,4 @@
-"""Write a generated extract as the landing directory of shared/data-contract.md."""
+"""Write a generated extract as the landing directory of docs/extract-contract.md."""
 
 import time
 from dataclasses import dataclass, field
@@ -148,7 +148,7 @@ def write_extract(
 
     The LPR tables are generated `chunk_months` months at a time and each month's files are
     written when no later month can add to them, so memory holds a few months, not the
-    extract (issue #11: seven national years in at most 2 GB). The bytes are the same for
+    extract (seven national years in at most 2 GB, docs/benchmarks.md). The bytes are the same for
     any `chunk_months`: each month is drawn from its own random stream (generator.py)."""
     if chunk_months < 1:
         raise ValueError("chunk_months must be at least 1")

@@ -11,7 +11,7 @@ from orchestration.app.config import load_settings
 from orchestration.core.paths import DBT_PROJECT_DIR
 from synthetic.writer import write_extract
 
-# Offline, and quiet: no telemetry from dbt, GX or Dagster (shared/stack-notes.md).
+# Offline, and quiet: no telemetry from dbt, GX or Dagster (docs/stack.md).
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # The test extracts are 0.1-1 % of national volume, where a month of LPR3 procedures holds
@@ -43,7 +43,7 @@ def gx_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> Path:
-    """dagster-dbt needs the manifest when the definitions load (stack-notes.md)."""
+    """dagster-dbt needs the manifest when the definitions load (docs/stack.md)."""
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     if not manifest.exists():
         subprocess.run([dbt_bin(), "parse", "--quiet", "--profiles-dir", "."],

@@ -1,6 +1,6 @@
-"""Product 1 of shared/method.md in plain Python, for checking the dbt models end to end.
+"""Product 1 of docs/method.md in plain Python, for checking the dbt models end to end.
 
-Written from method.md alone, reading the landing CSVs with the csv module: no SQL, no
+Written from docs/method.md alone, reading the landing CSVs with the csv module: no SQL, no
 pandas, nothing shared with the models but the specification (the stay key formats are part
 of it, because the tie-break of step 4 uses "the smaller stay key").
 """
@@ -104,7 +104,7 @@ def plans(landing: Path) -> list[Plan]:
 
 
 def link(landing: Path) -> dict[str, dict[str, str]]:
-    """plan_id -> the row plans_linked.csv must have (data-contract.md, all as text)."""
+    """plan_id -> the row plans_linked.csv must have (docs/extract-contract.md, all as text)."""
     all_plans = plans(landing)
     result = {p.id: {"plan_id": p.id, "plan_type": p.type, "sent_date": str(p.sent_at.date()),
                      "status": "", "stay_type": "", "stay_end_date": "", "delay_days": "",

@@ -1,6 +1,6 @@
 {#- The value of the row that sorts first by (order_by, then_by): an aggregate. DuckDB's
-    arg_min over a row value; Spark's min_by over a struct (issue #16 runs the same models
-    there). Used where ties of the first key must be broken by a second, as the LPR3 stay
+    arg_min over a row value; Spark's min_by over a struct (the same models are to run
+    there, docs/stack.md, "Apache Spark"). Used where ties of the first key must be broken by a second, as the LPR3 stay
     key (docs: the smallest contact key among the contacts that start the stay). -#}
 {% macro first_by(value, order_by, then_by) -%}
     {{ return(adapter.dispatch('first_by')(value, order_by, then_by)) }}

@@ -3,7 +3,7 @@
     raw row only: an incremental refresh drops the pending months' rows (the months loaded
     since the last complete refresh, var gop_pending_months) and selects those months from
     the source again. Tables, not views: every model above reads the keys trimmed once, not
-    on each read of seven years (issue #11). -#}
+    on each read of seven years (docs/incremental-refresh.md). -#}
 
 {#- The pending months as an SQL list, never empty (an empty `in ()` is no SQL). -#}
 {% macro pending_months_list() -%}

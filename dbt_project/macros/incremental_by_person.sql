@@ -30,7 +30,7 @@
     holds (`pending` is the person's row of stg_platform__pending_persons, one per person).
     A join (`using`), not `where exists (...)`: with the condition's range inside it, DuckDB
     plans the subquery as a nested join, 27 times slower on 24 M stays (13.6 s against
-    0.5 s at a quarter of national volume, issue #11). -#}
+    0.5 s at a quarter of national volume). -#}
 {% macro delete_pending_rows(condition) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}

@@ -1,4 +1,4 @@
-{#- The join condition "the address covers day D" (data-contract.md, cpr/t_adresse: a
+{#- The join condition "the address covers day D" (docs/extract-contract.md, cpr/t_adresse: a
     person lives at an address on D when moved_in <= D and (moved_out missing or
     D < moved_out)), for int_residence__addresses aliased `residence`. Written with
     coalesce, not "valid_until is null or ...": an OR in a join condition stops DuckDB from

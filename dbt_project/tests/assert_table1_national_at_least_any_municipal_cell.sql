@@ -1,5 +1,5 @@
 -- Hele landet counts each person once per type and year, so no municipal cell of the same
--- row type and year can exceed it (issue #4 / #5: "national >= any municipal cell").
+-- row type and year can exceed it (docs/method.md, "Counting").
 with published as (
     select * from {{ ref('mart_table1_published') }}
 ),

@@ -29,12 +29,12 @@ from orchestration.defs.ingestion.partitions import RANGE_END, RANGE_START, cont
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 DAGSTER_YAML = """\
-# Written by the platform on first run; edit freely (README: "Dagster instance").
+# Written by the platform on first run; edit freely (docs/operations.md, "Instance").
 telemetry:
   enabled: false
 concurrency:
   runs:
-    max_concurrent_runs: 1  # DuckDB has one writer (shared/stack-notes.md)
+    max_concurrent_runs: 1  # DuckDB has one writer (docs/stack.md)
   pools:
     default_limit: 1  # the `duckdb` pool: one step that writes the warehouse at a time
 """

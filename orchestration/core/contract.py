@@ -1,4 +1,4 @@
-"""The raw extract contract (shared/data-contract.md) as data.
+"""The raw extract contract (docs/extract-contract.md) as data.
 
 One place that says which files a delivery holds, their columns, column types and the
 column that decides a row's delivery month. The synthetic generator writes exactly this,
@@ -8,7 +8,7 @@ ingestion accepts exactly this, and the dbt sources declare exactly this.
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-# Column kinds of data-contract.md, "CSV format": how a CSV field is parsed.
+# Column kinds of docs/extract-contract.md, "CSV format": how a CSV field is parsed.
 STRING, DATE, TIME, TIMESTAMP, INT = "string", "date", "time", "timestamp", "int"
 
 # DuckDB type a kind is stored as in the raw schema.
@@ -20,7 +20,7 @@ DUCKDB_TYPE = {
     INT: "INTEGER",
 }
 
-# The exact text formats of data-contract.md ("Dates YYYY-MM-DD, times HH:MM, timestamps
+# The exact text formats of docs/extract-contract.md ("Dates YYYY-MM-DD, times HH:MM, timestamps
 # YYYY-MM-DDTHH:MM:SS"), as strptime patterns.
 CSV_FORMAT = {DATE: "%Y-%m-%d", TIME: "%H:%M", TIMESTAMP: "%Y-%m-%dT%H:%M:%S"}
 
@@ -124,13 +124,13 @@ MONTHLY_TABLES: tuple[Table, ...] = tuple(t for t in TABLES if t.partitioned)
 SNAPSHOT_TABLES: tuple[Table, ...] = tuple(t for t in TABLES if not t.partitioned)
 TABLE_BY_KEY = {t.key: t for t in TABLES}
 
-# A file may be CSV or Parquet with the same stem (data-contract.md, "Landing directory").
+# A file may be CSV or Parquet with the same stem (docs/extract-contract.md, "Landing directory").
 SUFFIXES = (".csv", ".parquet")
 
 # Delivery month folder name.
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
-# A table's own key (data-contract.md, "CSV format"): unique across every month of its
+# A table's own key (docs/extract-contract.md, "CSV format"): unique across every month of its
 # table; the plan ids are unique across both GOP tables, so they share one key scope.
 OWN_KEYS: dict[str, tuple[str, str]] = {  # table key -> (column, key scope)
     "lpr2__t_adm": ("k_recnum", "lpr2__t_adm"),
@@ -170,7 +170,7 @@ CHANGED_FROM = {
 PARENT_TABLES = ("lpr2__t_adm", "lpr3__kontakter", "lpr3__forloeb")
 
 # Key columns (person, contact, course, plan, registration): opaque strings, "any non-empty
-# value without leading or trailing spaces" (data-contract.md, "CSV format"). Nothing may
+# value without leading or trailing spaces" (docs/extract-contract.md, "CSV format"). Nothing may
 # depend on their shape; a foreign key may be missing where the contract says so.
 KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "lpr2__t_adm": ("k_recnum", "v_cpr_encrypted"),
@@ -198,7 +198,7 @@ RANGES: dict[tuple[str, str], tuple[int, int]] = {
 }
 
 # Besides table files, a month folder may hold a transfer's marker and checksum files
-# (data-contract.md, "CSV format"): not data; a checksum must match its table file.
+# (docs/extract-contract.md, "CSV format"): not data; a checksum must match its table file.
 MARKER_FILES = ("_SUCCESS",)
 CHECKSUM_SUFFIXES = {".md5": "md5", ".sha256": "sha256"}
 

@@ -1,4 +1,5 @@
-"""Disclosure audit and complementary suppression of the published table (issue #4).
+"""Disclosure audit and complementary suppression of the published table
+(docs/method.md, "Disclosure control"; docs/operations.md, "Configuration").
 
 Works on the *published* cells only (what a reader of the table sees), never on the true
 counts, so nothing here can leak an unsuppressed count.

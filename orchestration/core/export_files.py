@@ -1,8 +1,8 @@
 """Writing exports: atomic files, and the charts of seed 003 (Figur 7 and 9).
 
 An export is written to a temporary file beside its target and renamed over it, so the
-previous export stays whole until the new one is complete (issue #5: "the exports of the
-last good run stay as they were").
+previous export stays whole until the new one is complete (docs/extract-contract.md,
+"Exports": the exports of the last good run stay as they were).
 """
 
 import base64

@@ -3,7 +3,7 @@
 Pure Python + DuckDB, no Dagster: the Dagster assets in
 `orchestration/defs/ingestion/assets.py` call this, and so do the tests.
 
-What a delivery gets (data-contract.md, "What bad input gets"):
+What a delivery gets (docs/extract-contract.md, "What bad input gets"):
 - every file of every requested month is read and checked against the contract *before*
   anything is written; the first file that cannot be read as the contract says raises a
   `ContractError` naming the file, the row and the column, and nothing is written;
@@ -71,9 +71,9 @@ SNAPSHOT = "snapshot"
 # Columns whose values identify a person: never quoted in a message.
 PERSON_COLUMNS = {"v_cpr_encrypted", "cpr_encrypted"}
 
-# Strict text shapes of data-contract.md; DuckDB's casts are more lenient than the contract.
+# Strict text shapes of docs/extract-contract.md; DuckDB's casts are more lenient than the contract.
 # A time of 24:00 is the end of that day (ISO 8601); any other hour above 23 or minute above
-# 59 is not a time (data-contract.md, "CSV format"). DuckDB reads TIME '24:00:00' as that,
+# 59 is not a time (docs/extract-contract.md, "CSV format"). DuckDB reads TIME '24:00:00' as that,
 # and `date + time '24:00'` as 00:00 of the next day.
 _HH_MM = r"(([01]\d|2[0-3]):[0-5]\d|24:00)"
 _SHAPE = {
@@ -87,7 +87,7 @@ CPR_FOLDER = "cpr"
 
 
 class ContractError(ValueError):
-    """A file that cannot be read as data-contract.md says."""
+    """A file that cannot be read as docs/extract-contract.md says."""
 
     def __init__(self, file: str, problem: str, row: int | None = None,
                  column: str | None = None):
@@ -138,7 +138,7 @@ def _hidden(name: str) -> bool:
 
 def delivery_months(landing: Path) -> list[str]:
     """Month folders present in the landing directory, in order. Anything else at its top
-    but `cpr/` and a transfer marker is a delivery that cannot be placed (data-contract.md,
+    but `cpr/` and a transfer marker is a delivery that cannot be placed (docs/extract-contract.md,
     "CSV format": month folders are named YYYY-MM exactly): an error naming it."""
     if not landing.is_dir():
         return []
@@ -176,7 +176,7 @@ def _folder_files(landing: Path, folder: Path) -> list[str]:
 
 
 def _verify_checksum(landing: Path, rel: str, table_rel: str) -> None:
-    """A `<file>.md5` / `<file>.sha256` beside a table file must match it (data-contract.md:
+    """A `<file>.md5` / `<file>.sha256` beside a table file must match it (docs/extract-contract.md:
     a mismatch means the transfer is broken). The checksum is the file's first word, as
     md5sum and sha256sum write it."""
     algorithm = CHECKSUM_SUFFIXES[Path(rel).suffix]
@@ -206,7 +206,7 @@ def check_folder(landing: Path, folder: str, tables: Sequence[Table],
             continue
         raise ContractError(rel, "not a file of the contract (a renamed file?); a month "
                             "folder holds lpr2/, lpr3/ and gop/ files named as in "
-                            "data-contract.md, e.g. lpr2/t_adm.csv, and may hold _SUCCESS "
+                            "docs/extract-contract.md, e.g. lpr2/t_adm.csv, and may hold _SUCCESS "
                             "and <file>.md5 / <file>.sha256")
     if month is not None and not any(rel in expected for rel in files):
         raise ContractError(f"{month}/", "the delivery folder holds no extract file: an "
@@ -304,7 +304,7 @@ def _check_header(names: Sequence[str], table: Table, rel: str) -> None:
     if missing and sorted(c.lower() for c in names) == sorted(expected):
         raise ContractError(rel, "the header names are not in the contract's lower case "
                             f"({', '.join(c for c in names if c != c.lower())[:80]}); "
-                            "name the columns exactly as data-contract.md does", row=0)
+                            "name the columns exactly as docs/extract-contract.md does", row=0)
     for c in missing:
         raise ContractError(rel, "missing column (the contract requires "
                             f"{', '.join(expected)})", row=0, column=c)
@@ -458,7 +458,7 @@ def _value_rules(table: Table, modes: dict[str, str]) -> list[tuple[str, str, st
 
 def _month_rules(table: Table, month: str | None, modes: dict[str, str]
                  ) -> list[tuple[str, str, str]]:
-    """data-contract.md: a month folder holds the rows whose month column is in that month,
+    """docs/extract-contract.md: a month folder holds the rows whose month column is in that month,
     judged on the date as written (a sent time of 24:00 on the last day is still that day's
     row, though it is the next day's 00:00)."""
     column = table.month_column
@@ -471,7 +471,7 @@ def _month_rules(table: Table, month: str | None, modes: dict[str, str]
 
 
 def _contract_rules(table: Table, modes: dict[str, str]) -> list[tuple[str, str, str]]:
-    """The contract's rules on values of a readable file (data-contract.md, "CSV format" and
+    """The contract's rules on values of a readable file (docs/extract-contract.md, "CSV format" and
     "Tables"): keys are opaque strings without leading or trailing spaces; no field holds a
     NUL byte; fixed-length codes have their length; ranged whole numbers lie in their range.
     Judged on the typed value (a value that does not parse is refused by `_value_rules`)."""
@@ -613,7 +613,7 @@ def check_unique_keys(con: duckdb.DuckDBPyConnection, staged, replaced: dict[str
                       ) -> None:
     """A table's own key is unique across all months of its table (the plan ids across both
     GOP tables): a second row with a key, in the delivery or in a month already loaded and
-    not being replaced, is a broken delivery (data-contract.md, "CSV format"). Refused
+    not being replaced, is a broken delivery (docs/extract-contract.md, "CSV format"). Refused
     naming both places; the key itself is never quoted."""
     scopes: dict[str, list[str]] = {}
     for table, _, info, stage in staged:
@@ -668,7 +668,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""CREATE TABLE IF NOT EXISTS {DELIVERIES_TABLE} (
         table_key VARCHAR, delivery_month VARCHAR, source_file VARCHAR, row_count BIGINT,
         sha256 VARCHAR, loaded_at TIMESTAMP)""")
-    # Added in issue #11 (a warehouse loaded before keeps its rows; they read as unknown).
+    # Added later, for the size-and-time shortcut of the fingerprint (docs/incremental-refresh.md,
+    # "Which months a run loads"): a warehouse loaded before keeps its rows; they read as unknown.
     for column in ("file_size", "file_mtime_ns"):
         con.execute(f"ALTER TABLE {DELIVERIES_TABLE} ADD COLUMN IF NOT EXISTS {column} BIGINT")
     con.execute(f"CREATE TABLE IF NOT EXISTS {CHANGED_PERSONS_TABLE} (change_id BIGINT, "
@@ -863,7 +864,8 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
 
 
 def load_snapshot(con: duckdb.DuckDBPyConnection, landing: Path) -> list[LoadedFile]:
-    """Replace the CPR address-history snapshot (data-contract.md: replaced at each delivery)."""
+    """Replace the CPR address-history snapshot (docs/extract-contract.md: replaced at each
+    delivery)."""
     for table in SNAPSHOT_TABLES:
         if find_file(landing, table, None) is None:
             raise DeliveryNotFound(

@@ -1,4 +1,4 @@
-"""The published table 1 as files: the long CSV of data-contract.md and a workbook laid out
+"""The published table 1 as files: the long CSV of docs/extract-contract.md and a workbook laid out
 like seed 000's table, with the rules applied and the disclosure audit in its note."""
 
 import re

@@ -1,7 +1,7 @@
 """Great Expectations suites (expectations/*.yml) as GX 1.x suites, validated in DuckDB.
 
-GX's SQL datasource does not work on DuckDB (shared/stack-notes.md), and pulling a hundred
-million rows through its pandas datasource costs minutes per layer (issue #11). So each
+GX's SQL datasource does not work on DuckDB (docs/stack.md), and pulling a hundred
+million rows through its pandas datasource costs minutes per layer (docs/stack.md). So each
 expectation is translated to a DuckDB boolean per row (`rule_sql`), one query per suite
 counts the rows and the rows that break each rule, and a second one, only for a broken rule,
 reads its first few failing rows. GX gets these compact results as its own validation
@@ -11,7 +11,7 @@ validation is stored (importing it costs seconds).
 A result never carries a value of a person-key column or of a column the suite marks
 `sensitive`: failing rows are described by count, and by sample values only elsewhere.
 
-Raw suites validate a delivery *before* it is written (stack-notes.md: a blocking check
+Raw suites validate a delivery *before* it is written (docs/stack.md: a blocking check
 does not undo its asset's own write): their queries read `{rows}`, the incoming rows of
 their table, and `{after:TABLE}`, a table as it will be once the delivery is written.
 Failing rows of raw suites are located by delivery file and row (`_source_file`,
@@ -125,7 +125,7 @@ class SuiteOutcome:
     @property
     def quarantined(self) -> list[ExpectationOutcome]:
         """Row rules that held within their `mostly` but not on every row: those rows go to
-        quarantine (data-contract.md, "What bad input gets") and the gate warns."""
+        quarantine (docs/extract-contract.md, "What bad input gets") and the gate warns."""
         return [o for o in self.outcomes if o.success and o.unexpected_count]
 
 
@@ -141,7 +141,7 @@ def quarantine_min_rows() -> int:
 
 
 # An expectation with this placeholder is left out while its setting is unset: keys are
-# opaque strings by default (data-contract.md, "CSV format"), a shape is an opt-in rule.
+# opaque strings by default (docs/extract-contract.md, "CSV format"), a shape is an opt-in rule.
 OPTIONAL_PLACEHOLDERS = ("person_key_pattern",)
 
 
@@ -187,7 +187,7 @@ def load_suites(root: Path = EXPECTATIONS_DIR) -> list[SuiteSpec]:
             contract = TABLE_BY_KEY[raw["contract_columns"]]
             expectations += [
                 {"type": "expect_column_to_exist", "kwargs": {"column": c},
-                 "meta": {"rule": "required column present", "source": "data-contract.md"}}
+                 "meta": {"rule": "required column present", "source": "docs/extract-contract.md"}}
                 for c in contract.column_names]
         for e in raw.get("expectations") or []:
             if any(v == f"{{{name}}}" and values[name] is None
@@ -407,7 +407,7 @@ class Validator:
     """Validates suites where the data is: DuckDB computes every expectation's row-level
     facts in one pass (how many rows, how many break it, the first few that do), and GX is
     given those compact results, which it stores and renders as Data Docs. Nothing goes
-    through pandas, so a gate costs one scan of its query whatever its size (issue #11: at
+    through pandas, so a gate costs one scan of its query whatever its size (at
     national volume pandas batches cost minutes per layer). `publish` renders the pages of
     the validations since the last call, and the index once: the index lists every
     validation ever kept, so building it per suite would cost more every month."""
@@ -562,7 +562,7 @@ def _samples(con, query: str, spec: SuiteSpec, expectation: dict[str, Any], rule
 def _docs_page(context, identifier, docs_dir: Path) -> str | None:
     """The Data Docs page of a validation result, as a URL a browser opens from the Dagster
     UI: under GOP_DATA_DOCS_URL (`make data-docs` serves the folder there), since browsers
-    block file:// links from a web page (stack-notes.md)."""
+    block file:// links from a web page (docs/stack.md)."""
     sites = context.get_docs_sites_urls(resource_identifier=identifier)
     if not sites or not sites[0].get("site_url"):
         return None

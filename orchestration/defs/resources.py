@@ -8,7 +8,7 @@ import duckdb
 from dagster import ConfigurableResource
 
 # Every asset and check that writes the warehouse runs in this pool, whose limit is 1:
-# DuckDB has one writer (shared/stack-notes.md).
+# DuckDB has one writer (docs/stack.md).
 DUCKDB_POOL = "duckdb"
 
 
@@ -33,7 +33,7 @@ class Warehouse(ConfigurableResource):
 
 
 class Landing(ConfigurableResource):
-    """The landing directory of data-contract.md."""
+    """The landing directory of docs/extract-contract.md."""
 
     path: str
 
@@ -43,10 +43,11 @@ class Landing(ConfigurableResource):
 
 
 class Exports(ConfigurableResource):
-    """Where the exports of data-contract.md are written, and how table 1 is protected."""
+    """Where the exports of docs/extract-contract.md are written, and how table 1 is protected."""
 
     path: str
-    # Beyond SDS: hide further cells until no `<5` cell can be recovered (issue #4).
+    # Beyond SDS: hide further cells until no `<5` cell can be recovered (docs/method.md,
+    # "Disclosure control").
     complementary_suppression: bool = False
 
     @property

@@ -21,7 +21,7 @@ MODELS_WITH_UNIT_TESTS = {
     "int_linkage__step3_pairs_not_before_stay", "int_linkage__step4_nearest_stay",
     "int_linkage__step5_one_plan_per_stay", "int_linkage__timeliness_window",
     "fct_plans_linked",
-    # product 2 (issue #4)
+    # product 2
     "int_registrations__plan_codes", "int_registrations__qualifying_starts",
     "int_registrations__typed", "int_registrations__resident",
     "int_registrations__fourteen_day_rule", "int_table1__true_counts", "mart_table1_published",

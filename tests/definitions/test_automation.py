@@ -1,4 +1,4 @@
-"""The arrival sensor, the monthly schedule and the refresh chain (issue #6), evaluated
+"""The arrival sensor, the monthly schedule and the refresh chain, evaluated
 against a small landing directory and warehouse."""
 
 import os

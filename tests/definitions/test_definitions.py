@@ -1,4 +1,4 @@
-"""The Dagster definitions load and are wired as the README says."""
+"""The Dagster definitions load and are wired as docs/architecture.md says."""
 
 import tomllib
 from pathlib import Path
@@ -129,7 +129,7 @@ def test_every_gx_suite_is_a_blocking_check_on_a_real_asset(defs):
 
 
 def test_each_layer_is_one_dbt_step_that_waits_for_the_gates_before_it(defs):
-    """Issue #5: a failing gate stops the rest of its run. dbt builds one layer per step and
+    """A failing gate stops the rest of its run. dbt builds one layer per step and
     the GX suites of a layer run as one step, so the next layer's step waits for all of
     them; and every model and seed is in exactly one layer's step."""
     import json
@@ -180,9 +180,9 @@ def test_dead_runs_are_recovered_under_the_daemon_by_default(defs):
 
 
 def test_every_dbt_model_says_its_grain_first_and_where_its_rule_comes_from(defs):
-    """Issue #6: a steward reads the grain first, then which part of the method it is."""
+    """A steward reads the grain first, then which part of the method it is."""
     graph = defs.resolve_asset_graph()
-    sources = ("method.md", "seed 00", "data-contract.md", "issue #")
+    sources = ("docs/method.md", "seed 00", "docs/extract-contract.md")
     missing_grain, missing_source = [], []
     for key in graph.get_all_asset_keys():
         layer = key.path[0]

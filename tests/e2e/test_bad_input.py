@@ -1,4 +1,4 @@
-"""Bad input, tried (issue #5): a generated extract corrupted one way at a time.
+"""Bad input, tried (docs/quality-gates.md): a generated extract corrupted one way at a time.
 
 Every case ends either in a clear error naming file, row and column, or in quarantine with
 its reason; with the gate result expected; with an alert delivered to a local webhook and
@@ -12,7 +12,7 @@ stay as they were, and a quarantined row is kept, with its reason, not dropped.
   its table and the corrupted row, so the cases stay apart while sharing one run (a full
   run costs ~40 s; the rows the cases touch are disjoint).
 
-The README's table "Bad input, tried" lists the same cases and outcomes.
+docs/quality-gates.md, "Bad input, tried", lists the same cases and outcomes.
 """
 
 import csv
@@ -289,7 +289,7 @@ QUARANTINED = [invalid_plan_code, orphan_v_recnum, discharge_before_admission,
 
 
 def lower_case_valid_code(landing: Path):
-    """method.md, "Valid codes": compared after trim and upper-case, so it counts."""
+    """docs/method.md, "Valid codes": compared after trim and upper-case, so it counts."""
     path = landing / "2017-12" / "lpr2" / "t_sksube.csv"
     header, rows = read_rows(path)
     n = next(i for i, r in enumerate(rows) if r[header.index("c_opr")].startswith("ZZ0175"))
@@ -301,7 +301,7 @@ def lower_case_valid_code(landing: Path):
 
 def outpatient_pair_forced_negative(landing: Path, good_run: Path):
     """A linked outpatient visit moved to the day after its plan was sent: delay -1. Step 3
-    (method.md) drops that pair, so no outpatient delay is ever negative."""
+    (docs/method.md) drops that pair, so no outpatient delay is ever negative."""
     con = duckdb.connect(str(good_run / "w.duckdb"), read_only=True)
     try:
         plan_id, stay_key, sent = con.execute(f"""

@@ -1,4 +1,4 @@
-"""Tried in a real browser (issue #6): `dagster dev` on a loopback port over the small run's
+"""Tried in a real browser: `dagster dev` on a loopback port over the small run's
 warehouse and run history, opened in headless Chromium (Debian's `chromium` and
 `chromium-driver`, installed here when missing). Checks what a steward sees: the asset graph
 by layer, a mart's upstream lineage and its latest check results; the same lineage through
@@ -47,7 +47,7 @@ def free_port() -> int:
 
 
 class DagsterDev:
-    """`dagster dev` in its own process group; stopped with SIGINT (stack-notes.md)."""
+    """`dagster dev` in its own process group; stopped with SIGINT (docs/stack.md)."""
 
     def __init__(self, root: Path):
         self.port = free_port()

@@ -1,6 +1,7 @@
-"""Calibration against the real table (issue #4): `gop generate --calibrate` for a reduced
-set of municipalities, `gop run`, and every municipal cell of seed 000 comes out exactly.
-The run over all 99 areas is documented in the README (national row included)."""
+"""Calibration against the real table (docs/models.md, "Calibration"): `gop generate
+--calibrate` for a reduced set of municipalities, `gop run`, and every municipal cell of
+seed 000 comes out exactly. The run over all 99 areas is in docs/models.md (national row
+included)."""
 
 import csv
 import re
@@ -13,7 +14,7 @@ from orchestration.app.cli import main
 
 pytestmark = pytest.mark.e2e
 
-# Allerød (the method.md example), Christiansø, Fanø, Ærø, Læsø, Dragør: small areas with
+# Allerød (the docs/method.md example), Christiansø, Fanø, Ærø, Læsø, Dragør: small areas with
 # '<5' cells of every type and "I alt" that is '<5', rounded or exact.
 MUNICIPALITIES = ["201", "411", "563", "492", "825", "155"]
 

@@ -173,7 +173,7 @@ def test_empty_landing_says_so_and_changes_nothing(tmp_path, capsys, monkeypatch
 
 
 def test_rule_breaking_rows_are_quarantined_with_their_reason(run):
-    """data-contract.md: a readable row that breaks a rule is kept, with its reason, in a
+    """docs/extract-contract.md: a readable row that breaks a rule is kept, with its reason, in a
     quarantine a steward can query per delivery month, and counted nowhere."""
     con = duckdb.connect(str(run / "w.duckdb"), read_only=True)
     try:
@@ -206,7 +206,7 @@ def test_rule_breaking_rows_are_quarantined_with_their_reason(run):
 
 def test_a_failing_gate_blocks_downstream_and_keeps_the_last_good_exports(run, e2e_landing,
                                                                          monkeypatch, capsys):
-    """Issue #5: with a quarantine threshold of 0 (and no floor of rows) the raw gates fail
+    """With a quarantine threshold of 0 (and no floor of rows) the raw gates fail
     on the generator's few rule-breaking rows; the run stops before anything downstream,
     and the exports of the last good run stay byte for byte."""
     from tests.servers import Smtp, Webhook

@@ -1,5 +1,5 @@
 """Settings: DuckDB's memory limit, spill directory and threads come from the environment
-and reach every warehouse connection (issue #11)."""
+and reach every warehouse connection."""
 
 import pytest
 

@@ -1,5 +1,5 @@
 """The disclosure audit finds cells recoverable by differencing; complementary suppression
-leaves none (issue #4)."""
+leaves none."""
 
 import csv
 

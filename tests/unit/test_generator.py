@@ -68,7 +68,7 @@ def test_formats_dates_times_timestamps(landing):
 
 def test_registers_follow_their_switches(landing):
     """D-GOP before/in May 2016 only, G-GOP from May 2016; LPR2 stays start before the
-    March 2019 switch, LPR3 contacts from February 2019 (issue #2)."""
+    March 2019 switch, LPR3 contacts from February 2019 ."""
     dgop = {p.parts[-3] for p in landing.glob("*/gop/t_dgop.csv")}
     ggop = {p.parts[-3] for p in landing.glob("*/gop/t_ggop.csv")}
     assert max(dgop) == "2016-05" and min(ggop) == "2016-05"
@@ -129,7 +129,7 @@ def test_only_the_intended_contacts_end_before_they_start(landing):
 
 
 def test_same_bytes_whatever_the_chunking(tmp_path):
-    """Months are generated a few at a time (bounded memory, issue #11); each month has its
+    """Months are generated a few at a time (bounded memory); each month has its
     own random stream, so the files are the same bytes for any number of months per chunk,
     across the LPR3 switch and a year end."""
     args = dict(scale=0.002, seed=9, first_month="2018-11", last_month="2019-04")

@@ -1,4 +1,4 @@
-"""The contract's rules on a delivery (data-contract.md, "CSV format"), on files written by
+"""The contract's rules on a delivery (docs/extract-contract.md, "CSV format"), on files written by
 hand here, not by the generator: every case a few rows, loaded by `ingest.load` directly.
 
 Each case is one thing the contract allows (it loads) or refuses (a `ContractError` that

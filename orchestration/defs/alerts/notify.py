@@ -1,4 +1,4 @@
-"""Alerts when a run fails or a quality gate breaks (issue #5).
+"""Alerts when a run fails or a quality gate breaks (docs/operations.md).
 
 Channels come from the environment (read when an alert is sent):
 - GOP_ALERT_WEBHOOK_URL: an HTTP endpoint that takes JSON. The body has `text` (what Slack's

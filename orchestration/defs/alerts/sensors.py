@@ -1,4 +1,4 @@
-"""Sensors that alert people (issue #5). Each run is judged once: Dagster's run-status
+"""Sensors that alert people (docs/operations.md). Each run is judged once: Dagster's run-status
 sensors keep a cursor, so an alert goes out once per failure, not once per tick."""
 
 from dagster import (

@@ -172,8 +172,8 @@ def prune_run_folders(target: Path, keep: int = KEEP_RUN_FOLDERS) -> list[Path]:
 
 # One dbt invocation per layer, so the GX gates of a layer run between it and the next: a
 # failing staging or intermediate gate stops the models downstream of it, not only the
-# exports (issue #5). Seeds (code lists, municipalities) build with staging, before they
-# are used. Every model and seed is in exactly one layer (tested).
+# exports (docs/quality-gates.md). Seeds (code lists, municipalities) build with staging,
+# before they are used. Every model and seed is in exactly one layer (tested).
 LAYER_SELECTIONS = {
     "staging": "resource_type:seed path:models/staging",
     "intermediate": "path:models/intermediate",

@@ -1,4 +1,4 @@
-"""Export assets: the files of data-contract.md ("Exports") and the linkage charts.
+"""Export assets: the files of docs/extract-contract.md ("Exports") and the linkage charts.
 
 They read the warehouse read-only and replace their files atomically.
 """
@@ -21,7 +21,7 @@ OWNERS = ["team:analytics"]
     tags={"layer": "exports"},
     # Readers too: DuckDB refuses a reader while another process writes the file.
     pool=DUCKDB_POOL,
-    description=("`plans_linked.csv` (data-contract.md): one row per plan that entered "
+    description=("`plans_linked.csv` (docs/extract-contract.md): one row per plan that entered "
                  "product 1 with its status, stay type, stay end date, delay and timeliness "
                  "group. No person key."),
 )

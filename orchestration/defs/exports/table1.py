@@ -18,10 +18,11 @@ XLSX_NAME = "table1_persons_by_municipality.xlsx"
     tags={"layer": "exports"},
     pool=DUCKDB_POOL,
     description=(
-        "Seed 000's table 1 (method.md, Product 2): `table1_persons_by_municipality.csv` "
-        "(long form, data-contract.md) and a workbook laid out like the seed. Reads only the "
-        "disclosure-controlled mart. Audits which `<5` cells can be recovered by differencing; "
-        "with GOP_COMPLEMENTARY_SUPPRESSION=true it hides further cells (`x`) until none can."),
+        "Seed 000's table 1 (docs/method.md, Product 2): `table1_persons_by_municipality.csv` "
+        "(long form, docs/extract-contract.md) and a workbook laid out like the seed. Reads "
+        "only the disclosure-controlled mart. Audits which `<5` cells can be recovered by "
+        "differencing; with GOP_COMPLEMENTARY_SUPPRESSION=true it hides further cells (`x`) "
+        "until none can."),
 )
 def table1_persons_by_municipality(context: AssetExecutionContext, warehouse: Warehouse,
                                    exports_dir: Exports):

@@ -1,11 +1,13 @@
-"""Raw ingestion assets: one asset per table of data-contract.md, keyed like the dbt sources.
+"""Raw ingestion assets: one asset per table of docs/extract-contract.md, keyed like the dbt
+sources.
 
 The monthly tables are one multi-asset, so that a delivery month loads atomically across its
-tables (data-contract.md: "nothing of that month is half-loaded"); a backfill of a range of
-months arrives as one run (single-run backfill policy) and loads in one transaction.
+tables (docs/extract-contract.md, "What bad input gets": nothing of a refused month is
+written); a backfill of a range of months arrives as one run (single-run backfill policy)
+and loads in one transaction.
 
 The raw Great Expectations suites are checks of these assets, evaluated inside the asset on
-the incoming rows *before* they are written (shared/stack-notes.md: a blocking check does
+the incoming rows *before* they are written (docs/stack.md: a blocking check does
 not undo its asset's own write). A suite that fails refuses the whole delivery, so the
 previous good rows stay; a row rule broken by fewer rows than the quarantine threshold lets
 the delivery in and fails the check as a warning, naming the rows that go to quarantine.
@@ -63,7 +65,7 @@ def _spec(table: ContractTable) -> AssetSpec:
         group_name=RAW_GROUP,
         description=(f"{table.description}. Loaded as delivered from {where} into DuckDB "
                      f"`{ingest.RAW_SCHEMA}.{table.key}` with lineage columns "
-                     "(shared/data-contract.md)."),
+                     "(docs/extract-contract.md)."),
         kinds={"duckdb"},
         owners=OWNERS,
         tags={"layer": "raw", "register": table.register},

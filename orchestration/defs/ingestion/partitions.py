@@ -1,4 +1,5 @@
-"""Delivery months as Dagster partitions (data-contract.md: a month folder is one partition)."""
+"""Delivery months as Dagster partitions (docs/extract-contract.md: a month folder is one
+delivery)."""
 
 from dagster import MonthlyPartitionsDefinition
 

@@ -2,9 +2,10 @@
 together per layer.
 
 An `error` suite that fails stops the next layer and everything after it in that run, so
-the exports of the last good run stay as they were (issue #5). The metadata lists the failing
-expectations with their rule, the number of failing rows and, for columns that are not
-person keys or marked sensitive, a few failing values; and a link to the Data Docs page.
+the exports of the last good run stay as they were (docs/quality-gates.md). The metadata
+lists the failing expectations with their rule, the number of failing rows and, for columns
+that are not person keys or marked sensitive, a few failing values; and a link to the Data
+Docs page.
 """
 
 from dagster import (

@@ -5,7 +5,7 @@ from dagster import AssetSelection, define_asset_job
 from orchestration.defs.ingestion.jobs import MONTHLY
 
 # The address snapshot, every dbt model, the checks and the exports. The marts need whole
-# years, so they rebuild from all loaded months (issue #6).
+# years, so they rebuild from all loaded months (docs/incremental-refresh.md).
 refresh_job = define_asset_job(
     "refresh_downstream",
     selection=AssetSelection.all() - MONTHLY,

@@ -7,7 +7,7 @@
 -- on or after int_linkage__relinked_from.plans_from (docs/incremental-refresh.md,
 -- macros/incremental_by_time.sql).
 -- depends_on: {{ ref('int_linkage__relinked_from') }}
--- Step 1 (seed 003, "Trin 1"; method.md, Product 1 step 1): one plan per person per sender
+-- Step 1 (seed 003, "Trin 1"; docs/method.md, Product 1 step 1): one plan per person per sender
 -- per day. Among plans with the same person, sender and sent date the one sent first is
 -- kept: earliest timestamp, then smallest plan id [decision]. The others are duplicates.
 with plans as (

@@ -10,7 +10,7 @@
 -- Step 2 (seed 003, "Trin 2"): pair each plan kept by step 1 with every stay of the same
 -- person whose end date lies in the analysis year Y or in Y-1, and compute the delay in
 -- whole days from the stay end date (discharge or visit date) to the sent date.
--- Joining on (person, stay end year) keeps the candidate pairs small (stack-notes.md).
+-- Joining on (person, stay end year) keeps the candidate pairs small (docs/stack.md).
 with plans as (
     select * from {{ ref('int_linkage__step1_one_plan_per_sender_day') }}
     {% if is_incremental() %}

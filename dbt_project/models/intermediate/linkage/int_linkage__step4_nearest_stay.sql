@@ -8,7 +8,7 @@
 -- macros/incremental_by_time.sql).
 -- depends_on: {{ ref('int_linkage__relinked_from') }}
 -- Step 4 (seed 003, "Trin 4"): for each plan keep the one pair nearest in time, the
--- smallest absolute delay. Ties [decision, method.md]: an admission before an outpatient
+-- smallest absolute delay. Ties [decision, docs/method.md]: an admission before an outpatient
 -- visit, then the later stay start, then the smaller stay key.
 -- A table, not a view: step 5 and fct_plans_linked both read it; as views DuckDB builds the
 -- pairs of steps 2-4 twice (bench/linkage.py, two national years: fct 10.1 s -> 2.7 s).

@@ -9,7 +9,7 @@
 -- depends_on: {{ ref('int_linkage__relinked_from') }}
 -- Step 5 (seed 003, "Trin 5"): one plan per stay. When several plans kept the same stay,
 -- the first sent is kept (earliest timestamp, then smallest plan id); the others are taken
--- to be supplements and are not re-linked to another stay (method.md).
+-- to be supplements and are not re-linked to another stay (docs/method.md).
 with nearest as (
     select * from {{ ref('int_linkage__step4_nearest_stay') }}
     {% if is_incremental() %}

@@ -7,7 +7,7 @@
 -- on or after int_linkage__relinked_from.stays_from (docs/incremental-refresh.md,
 -- macros/incremental_by_time.sql).
 -- depends_on: {{ ref('int_linkage__relinked_from') }}
--- The timeliness window (seed 003, "Rettidig afsendelse"; method.md): a linked plan is
+-- The timeliness window (seed 003, "Rettidig afsendelse"; docs/method.md): a linked plan is
 -- inside when 0 <= delay <= 14 for an outpatient visit, or -1 <= delay <= 14 for an
 -- admission; outside it is a tail. Inside, the timeliness group comes from the seed
 -- `timeliness_groups` (timely <= 1 day, 2-7, 8-14).

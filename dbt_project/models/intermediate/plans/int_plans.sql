@@ -1,6 +1,6 @@
 -- Plans of both GOP standards in one vocabulary (seed 003, "Elektronisk kommunikation":
 -- D-GOP until May 2016, G-GOP after; the base fields are the same). The analysis year is
--- the calendar year of the sent date (method.md, "Product 1").
+-- the calendar year of the sent date (docs/method.md, "Product 1").
 with plans as (
     select
         plan_id,

@@ -1,4 +1,4 @@
--- Course markers of specialised rehabilitation (method.md, Product 2 "Registrations"):
+-- Course markers of specialised rehabilitation (docs/method.md, Product 2 "Registrations"):
 -- the codes of the course_markers seed, AWG1 (start) and AWX21 (stop), in LPR2 as t_sksube
 -- codes (person via t_adm, no course) and in LPR3 as forloebsmarkoerer (person via the
 -- course).

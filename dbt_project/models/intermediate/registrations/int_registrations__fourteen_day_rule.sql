@@ -1,4 +1,4 @@
--- The 14-day rule (method.md, Product 2; seed 000's note "one plan/start code per 14 days
+-- The 14-day rule (docs/method.md, Product 2; seed 000's note "one plan/start code per 14 days
 -- per person"): per person and type, registrations are taken in date order; one counts when
 -- it is the first, or at least 14 days after the last one that counted. The rule runs over
 -- the person's whole history, across year ends [decision]. "The last one that counted" makes

@@ -1,4 +1,4 @@
--- Plan-code registrations (method.md, Product 2 "Registrations" and "Valid codes"): every
+-- Plan-code registrations (docs/method.md, Product 2 "Registrations" and "Valid codes"): every
 -- procedure whose code begins ZZ0175 after trimming and upper-casing, from LPR2 t_sksube
 -- (person via v_recnum -> t_adm) and LPR3 procedurer_andre (person via the contact, or via
 -- the course when there is no contact). A code outside the seed sks_plan_codes is invalid,

@@ -1,4 +1,4 @@
--- Start codes for specialiseret (method.md, Product 2; seed 000's note): a start marker
+-- Start codes for specialiseret (docs/method.md, Product 2; seed 000's note): a start marker
 -- AWG1 qualifies when the same person has a stop marker AWX21 on or after it (in LPR3, in
 -- the same course) and no plan registration - any of the eight valid codes, the bare parent
 -- code included - dated from 14 days before to 60 days after the start.

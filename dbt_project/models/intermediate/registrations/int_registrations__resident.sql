@@ -1,4 +1,4 @@
--- Where and when (method.md, Product 2): each typed registration belongs to the calendar
+-- Where and when (docs/method.md, Product 2): each typed registration belongs to the calendar
 -- year of its date and to the person's municipality of residence on that date. A
 -- registration on a day without a Danish address (or only one with an unknown municipality
 -- code) is dropped here, before the 14-day rule.

@@ -1,4 +1,4 @@
--- Registrations that carry a plan type (method.md, Product 2 "Code -> type" and "Start
+-- Registrations that carry a plan type (docs/method.md, Product 2 "Code -> type" and "Start
 -- codes"): valid plan codes with a type (the bare parent ZZ0175 has none and is counted in
 -- no row) and qualifying AWG1 starts, which count as specialiseret on their date.
 with plan_codes as (

@@ -6,7 +6,7 @@
 -- Incremental by person (docs/incremental-refresh.md, macros/incremental_by_person.sql).
 -- depends_on: {{ ref('stg_platform__pending_persons') }}
 -- All stays of LPR2 and LPR3 in one vocabulary. No switch date is hard-coded: each stay
--- comes from whichever register the delivery month holds (method.md, "Stays").
+-- comes from whichever register the delivery month holds (docs/method.md, "Stays").
 with lpr2 as (
     select
         stay_key,

@@ -5,7 +5,7 @@
 ) }}
 -- Incremental by person (docs/incremental-refresh.md, macros/incremental_by_person.sql).
 -- depends_on: {{ ref('stg_platform__pending_persons') }}
--- LPR2 stays (method.md, "Stays (from LPR)"):
+-- LPR2 stays (docs/method.md, "Stays (from LPR)"):
 --   c_pattype '0': an admission from d_inddto to d_uddto;
 --   c_pattype '1': every t_bes row of the course is one outpatient visit on d_ambdto;
 --   c_pattype '2': an emergency-room contact is one outpatient visit on d_inddto.

@@ -5,7 +5,7 @@
 ) }}
 -- Incremental by person (docs/incremental-refresh.md, macros/incremental_by_person.sql).
 -- depends_on: {{ ref('stg_platform__pending_persons') }}
--- LPR3 stays (method.md, "Stays (from LPR)"): a person's completed physical-attendance
+-- LPR3 stays (docs/method.md, "Stays (from LPR)"): a person's completed physical-attendance
 -- contacts (kontakttype ALCA00) that overlap or lie at most 4 hours apart, end of one to
 -- start of the next, are chained into one stay. A stay of 12 hours or more is an admission
 -- (start = date of its first start, discharge = date of its last end); a shorter one is an
@@ -51,7 +51,7 @@ with_previous_end as (
         *,
         -- The latest end among the person's earlier contacts: a contact inside a long one
         -- still belongs to it. Ordered by start alone (a timestamp sorts far faster than a
-        -- key, issue #11): among contacts that start at the same moment, whichever comes
+        -- key at national volume): among contacts that start at the same moment, whichever comes
         -- first may open a stay and the others then see its end, never earlier than their
         -- start, so the chains are the same in any order of ties.
         max(ended_at) over (

@@ -1,4 +1,4 @@
--- The true counts of seed 000's table 1 (method.md, Product 2 "Counting"): distinct persons
+-- The true counts of seed 000's table 1 (docs/method.md, Product 2 "Counting"): distinct persons
 -- with a counted registration per municipality, type and year; nationally each person once
 -- per type and year; "I alt" the sum of the three type cells, not distinct persons across
 -- types. Every area x row type x year of the run's years, zeros included. INTERNAL: these
@@ -21,7 +21,7 @@ plan_types as (
 ),
 
 run_years as (
-    -- The run's years: every year with a typed registration (data-contract.md, table1:
+    -- The run's years: every year with a typed registration (docs/extract-contract.md, table1:
     -- "every area x row_type x year of the run's years").
     select year(registration_date) as year
     from {{ ref('int_registrations__typed') }}

@@ -1,5 +1,6 @@
--- One row per plan that entered product 1, with exactly one status (method.md, "So every
--- plan that enters gets exactly one status"), in the order the steps remove plans:
+-- One row per plan that entered product 1, with exactly one status (docs/method.md,
+-- "Timeliness group": every plan that enters ends with one), in the order the steps remove
+-- plans:
 --   not kept by step 1                   -> excluded_duplicate
 --   no pair left after steps 2-3         -> excluded_no_stay
 --   kept by step 4 but not by step 5     -> excluded_supplement

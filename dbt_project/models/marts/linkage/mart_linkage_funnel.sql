@@ -1,4 +1,4 @@
--- The linkage funnel per analysis year and plan type (method.md, Product 1 outputs): plans
+-- The linkage funnel per analysis year and plan type (docs/method.md, Product 1 outputs): plans
 -- in, the number and share removed at each step and by the window. SDS reports under 2 %
 -- removed by steps 1-5 and about 5 % more by the window for almen plans sent in 2018
 -- (seed 003). Internal layer: the counts are not disclosure-controlled.

@@ -10,7 +10,7 @@
         "{{ delete_given_parent('lpr3__forloebsmarkoerer', 'stg_lpr3__forloebsmarkoerer', 'course_key', 'stg_lpr3__forloeb', 'course_key') }}",
     ]
 ) }}
--- The quarantine (data-contract.md, "What bad input gets"): every readable raw row that
+-- The quarantine (docs/extract-contract.md, "What bad input gets"): every readable raw row that
 -- breaks a row rule, with the rule, the delivery month, the file and the row, so a steward
 -- can find it in the delivery. Such rows are counted nowhere: each model that applies the
 -- rule leaves them out (named in the model). No person key is carried here.
@@ -99,7 +99,7 @@ quarantined as (
     union all
 
     -- ZZ0175* codes outside seed 003's eight, and plan codes that reach no person
-    -- (method.md, "Valid codes"): from the registrations model, which flags both.
+    -- (docs/method.md, "Valid codes"): from the registrations model, which flags both.
     select
         case source_register
             when 'lpr2' then 'lpr2__t_sksube' else 'lpr3__procedurer_andre'

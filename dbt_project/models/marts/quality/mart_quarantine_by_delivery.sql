@@ -1,5 +1,5 @@
 -- Quarantined rows per delivery month, table and rule, with the share of the table's rows
--- in that delivery (the raw gate of issue #5 fails when a share passes its threshold).
+-- in that delivery (the raw gate fails when a share passes its threshold, docs/quality-gates.md).
 with quarantined as (
     select * from {{ ref('fct_quarantined_rows') }}
 ),

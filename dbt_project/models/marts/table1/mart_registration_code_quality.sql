@@ -1,4 +1,4 @@
--- Quality figures of the plan-code registrations per year and register (method.md,
+-- Quality figures of the plan-code registrations per year and register (docs/method.md,
 -- Product 2): the bare parent code ZZ0175 (valid, no type, counted in no row), invalid
 -- ZZ0175* codes and orphan keys (both quarantined), and codes that were only valid after
 -- trimming and upper-casing.

@@ -1,4 +1,4 @@
--- Seed 000's table 1 as published, under SDS's disclosure control (method.md, Product 2
+-- Seed 000's table 1 as published, under SDS's disclosure control (docs/method.md, Product 2
 -- "Disclosure control"; seed 000's note):
 --   a count of 0 is an empty cell; 1-4 is '<5';
 --   a municipality's "I alt" is its true sum rounded DOWN to a multiple of 5 ('<5' for 1-4,

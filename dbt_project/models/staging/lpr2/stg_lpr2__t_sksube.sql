@@ -5,7 +5,7 @@ with source as (
 
 select
     trim(v_recnum) as contact_key,
-    -- method.md, "Valid codes": codes are compared after trimming spaces and upper-casing.
+    -- docs/method.md, "Valid codes": codes are compared after trimming spaces and upper-casing.
     upper(trim(c_opr)) as procedure_code,
     c_opr as procedure_code_as_delivered,
     d_odto as procedure_date,

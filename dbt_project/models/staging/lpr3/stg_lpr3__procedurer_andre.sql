@@ -7,7 +7,7 @@ select
     trim(procedureregistrering_id) as procedure_registration_key,
     trim(dw_ek_kontakt) as contact_key,
     trim(dw_ek_forloeb) as course_key,
-    -- method.md, "Valid codes": codes are compared after trimming spaces and upper-casing.
+    -- docs/method.md, "Valid codes": codes are compared after trimming spaces and upper-casing.
     upper(trim(procedurekode)) as procedure_code,
     procedurekode as procedure_code_as_delivered,
     upper(trim(proceduretype)) as procedure_type_code,
