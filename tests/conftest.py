@@ -92,6 +92,16 @@ def gop_run_in(root: Path, *args: str, unset: tuple[str, ...] = (),
 
 
 @pytest.fixture(scope="session")
+def e2e_run(e2e_landing, tmp_path_factory) -> Path:
+    """One `gop run` of the end-to-end extract (D-GOP and G-GOP, LPR2 and LPR3), shared by
+    the tests that read a whole run."""
+    root = tmp_path_factory.mktemp("e2e_run")
+    (root / "landing").symlink_to(e2e_landing, target_is_directory=True)
+    assert gop_run_in(root) == 0
+    return root
+
+
+@pytest.fixture(scope="session")
 def small_run(tmp_path_factory) -> Path:
     """One good `gop run` of the small extract; tests copy it before they change anything."""
     root = tmp_path_factory.mktemp("small_run")

@@ -19,16 +19,10 @@ STATUSES = {"linked", "excluded_duplicate", "excluded_no_stay", "excluded_supple
 
 
 @pytest.fixture(scope="module")
-def run(e2e_landing, tmp_path_factory):
-    """One `gop run` on the shared small extract; later tests read what it left."""
-    root = tmp_path_factory.mktemp("run")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
-    code = main(["run", "--landing", str(e2e_landing), "--warehouse", str(root / "w.duckdb"),
-                 "--exports", str(root / "exports")])
-    mp.undo()
-    assert code == 0
-    return root
+def run(e2e_run):
+    """The session's `gop run` of the end-to-end extract (conftest); later tests read what it
+    left, and some refresh it again."""
+    return e2e_run
 
 
 def read_export(path):
