@@ -62,10 +62,3 @@ def test_every_model_and_data_test_passes(build_results):
            if not r["unique_id"].startswith("unit_test.")
            and r["status"] not in ("pass", "success")]
     assert not bad, "\n".join(bad)
-
-
-def test_intermediate_models_state_their_grain_first():
-    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "model" and node["fqn"][1] in ("intermediate", "marts"):
-            assert node["description"].startswith("Grain: "), node["name"]

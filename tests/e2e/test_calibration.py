@@ -7,6 +7,7 @@ import csv
 import re
 import sqlite3
 
+import duckdb
 import pytest
 from openpyxl import load_workbook
 
@@ -114,7 +115,34 @@ def test_complementary_suppression_option(calibrated, monkeypatch):
     assert "x" in values
 
 
-def test_no_person_key_or_small_true_count_leaves(calibrated):
+def test_no_small_true_count_leaves_in_the_exports(calibrated):
+    """Every municipal cell whose true count is 1-4 leaves as `<5`, and no exported
+    municipal figure is a number below 5, in the CSV or in the workbook."""
+    con = duckdb.connect(str(calibrated / "w.duckdb"), read_only=True)
+    try:
+        true = {(a, t, str(y)): n for a, t, y, n in con.execute(
+            "select area_code, row_type, year, true_count "
+            "from intermediate.int_table1__true_counts where area_code <> '000'").fetchall()}
+    finally:
+        con.close()
+    small = {k for k, n in true.items() if 1 <= n <= 4}
+    out = {(r["area_code"], r["row_type"], r["year"]): r["value"] for r in exported(calibrated)
+           if r["area_code"] != "000"}
+    assert small and {out[k] for k in small} == {"<5"}
+    assert not [v for v in out.values() if v.isdigit() and int(v) < 5]
+    sheet = load_workbook(calibrated / "exports" / "table1_persons_by_municipality.xlsx").active
+    figures, area = [], None
+    for row in sheet.iter_rows(values_only=True):
+        area = row[0] or area  # an area's name heads its first row only
+        if row[1] and str(row[1])[:2] in ("1)", "2)", "3)", "4)") \
+                and "Hele landet" not in str(area):  # the nation is published exactly
+            # cells are text as published: '', '<5' or digits with Danish separators
+            figures += [int(v.replace(".", "")) for v in row[2:]
+                        if isinstance(v, str) and v.replace(".", "").isdigit()]
+    assert figures and not [v for v in figures if v < 5]
+
+
+def test_no_person_key_leaves(calibrated):
     with open(calibrated / "landing" / "cpr" / "t_adresse.csv", encoding="utf-8") as fh:
         keys = {r["cpr_encrypted"] for r in csv.DictReader(fh)}
     for path in (calibrated / "exports").rglob("*.csv"):
