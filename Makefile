@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install dbt-parse demo run test ui docs data-docs lint bench bench-national clean
+.PHONY: install dbt-parse demo run test test-fast ui docs data-docs lint lint-python bench bench-national clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -42,9 +42,14 @@ demo: $(MANIFEST)
 run: $(MANIFEST)
 	$(BIN)/gop run
 
-## make test: every test (unit, dbt unit tests, definitions, end-to-end)
+## make test: every test (unit, dbt unit tests, definitions, end-to-end, browser)
 test: $(MANIFEST) lint
 	$(BIN)/pytest
+
+## make test-fast: the edit loop, under a minute: ruff, mypy, the unit and definitions tests
+## (sqlfluff, which compiles every dbt model, and the dbt and end-to-end tests are make test's)
+test-fast: $(MANIFEST) lint-python
+	$(BIN)/pytest -m "unit or definitions"
 
 ## make ui: the Dagster UI on the same warehouse and instance as `make demo`
 ui: $(MANIFEST)
@@ -60,9 +65,12 @@ docs: $(MANIFEST)
 data-docs:
 	$(BIN)/python -m http.server 3001 --bind 127.0.0.1 --directory data/gx/gx/uncommitted/data_docs/local_site
 
-lint: $(STAMP)
-	$(BIN)/ruff check orchestration synthetic tests bench scripts
+lint: lint-python
 	GOP_WAREHOUSE_PATH=:memory: $(BIN)/sqlfluff lint dbt_project/models  # compiles only: no file
+
+lint-python: $(STAMP)
+	$(BIN)/ruff check orchestration synthetic tests bench scripts
+	$(BIN)/mypy
 
 ## make bench: the benchmark scripts of bench/ (national volume; minutes, several GB)
 bench: $(MANIFEST)

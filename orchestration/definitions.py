@@ -45,7 +45,10 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
             "exports_dir": Exports(path=str(settings.export_dir),
                                    complementary_suppression=settings.complementary_suppression),
             "data_docs": DataDocs(path=str(settings.gx_dir)),
-            "dbt": LocalDbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
+            # dagster-dbt takes the DbtProject itself (its validator reads the folder from it);
+            # the field is annotated as a path.
+            "dbt": LocalDbtCliResource(project_dir=project,  # type: ignore[arg-type]
+                                       dbt_executable=dbt_executable()),
         },
     )
 

@@ -530,11 +530,11 @@ class _Model:
         lower = rng.random(len(messy)) < 0.5
         self.rg_code[messy[lower]] = [c.lower() for c in self.rg_code[messy[lower]]]
         self.rg_code[messy[~lower]] = [f" {c} " for c in self.rg_code[messy[~lower]]]
-        self.mk_stay, self.mk_day, codes = zip(*marks, strict=True)
+        stays, days, codes = zip(*marks, strict=True)
         self.mk_code = np.concatenate(
-            [np.full(len(s), c, object) for s, c in zip(self.mk_stay, codes, strict=True)])
-        self.mk_stay = np.concatenate(self.mk_stay)
-        self.mk_day = np.concatenate(self.mk_day)
+            [np.full(len(s), c, object) for s, c in zip(stays, codes, strict=True)])
+        self.mk_stay = np.concatenate(stays)
+        self.mk_day = np.concatenate(days)
 
     # -- month by month -------------------------------------------------------------------
     def months(self) -> list[int]:

@@ -113,13 +113,13 @@ def calibrated_counts(
                 r = int(rng.integers(len(rows)))
                 _, unknown, combos = rows[r]
                 base = d.copy()
-                for ti, v in zip(unknown, choice[r], strict=True):
-                    base[ti] += v
+                for ti, n in zip(unknown, choice[r], strict=True):
+                    base[ti] += n
                 scores = []
                 for c in combos:
                     after = base.copy()
-                    for ti, v in zip(unknown, c, strict=True):
-                        after[ti] -= v
+                    for ti, n in zip(unknown, c, strict=True):
+                        after[ti] -= n
                     scores.append(int(np.abs(after).sum()))
                 best = min(scores)
                 pick = rng.choice([i for i, s in enumerate(scores) if s == best])
@@ -127,8 +127,8 @@ def calibrated_counts(
                     choice[r] = combos[pick]
                     d = _deficit(target, rows, choice)
         for (mi, unknown, _), c in zip(rows, choice, strict=True):
-            for ti, v in zip(unknown, c, strict=True):
-                out[mi, ti, yi] = v
+            for ti, n in zip(unknown, c, strict=True):
+                out[mi, ti, yi] = n
     return out
 
 

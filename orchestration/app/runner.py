@@ -91,20 +91,20 @@ def _fail(summary: RunSummary, instance, result) -> RunSummary:
     """Record a failed run's steps and checks, and alert: in-process runs have no sensor
     daemon, so `gop run` alerts itself with the same message as the sensors. A WARN check
     of the failed run is a warning, not one of its failures."""
-    from orchestration.defs.alerts import notify
+    from orchestration.defs.alerts import channels
 
     summary.success = False
-    found = notify.alert_for_run(instance, result.dagster_run, failed=True)
-    summary.failures = [f for f in found if not notify.is_warning(f)]
-    summary.warnings += [f for f in found if notify.is_warning(f)]
+    found = channels.alert_for_run(instance, result.dagster_run, failed=True)
+    summary.failures = [f for f in found if not channels.is_warning(f)]
+    summary.warnings += [f for f in found if channels.is_warning(f)]
     return summary
 
 
 def _warn(summary: RunSummary, instance, result) -> None:
     """A successful run whose warn checks failed alerts too, as the sensor would."""
-    from orchestration.defs.alerts import notify
+    from orchestration.defs.alerts import channels
 
-    summary.warnings += notify.alert_for_run(instance, result.dagster_run, failed=False)
+    summary.warnings += channels.alert_for_run(instance, result.dagster_run, failed=False)
 
 
 def _changed(settings: Settings, months: list[str]) -> list[str]:
@@ -136,10 +136,10 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
         found = delivery_months(landing)
     except ContractError as exc:
         # A folder that is no month is a delivery that cannot be placed: refused before any
-        # run, with the same alert a refused delivery gets (orchestration/defs/alerts/notify.py).
-        from orchestration.defs.alerts import notify
+        # run, with the same alert a refused delivery gets (orchestration/defs/alerts/channels.py).
+        from orchestration.defs.alerts import channels
 
-        notify.send(notify.Alert("Delivery refused: a folder cannot be placed", "-", "gop run",
+        channels.send(channels.Alert("Delivery refused: a folder cannot be placed", "-", "gop run",
                                  [str(exc)]))
         raise
     months = [m for m in found

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.core.sql import scalar
+
 # Small counts (1-4) are not shown in a chart: the same rule as the published table
 # (seed 000's note: "<5"), so no unsuppressed small count leaves the platform.
 SMALL_COUNT_MAX = 4
@@ -51,7 +53,7 @@ def write_csv(con: duckdb.DuckDBPyConnection, sql: str, target: Path) -> int:
     """Write a query to CSV (UTF-8, comma, header; empty field for null). Returns rows."""
     with atomic_path(target) as tmp:
         con.execute(f"COPY ({sql}) TO '{tmp}' (FORMAT csv, HEADER true, DELIMITER ',')")
-    return con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+    return scalar(con, f"SELECT count(*) FROM ({sql})")
 
 
 def png_markdown(png: bytes, alt: str) -> str:

@@ -58,6 +58,7 @@ from orchestration.core.contract import (
     TIMESTAMP,
     Table,
 )
+from orchestration.core.sql import scalar, sql_string
 
 RAW_SCHEMA = "raw"
 DELIVERIES_TABLE = f"{RAW_SCHEMA}._deliveries"
@@ -259,8 +260,8 @@ def _fingerprint(files: Iterable[tuple[str, str]]) -> str:
 
 def loaded_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """The fingerprint of each month as it was loaded (raw._deliveries)."""
-    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
-                         "? AND table_name = '_deliveries'", [RAW_SCHEMA]).fetchone()[0]
+    exists = scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                         "? AND table_name = '_deliveries'", [RAW_SCHEMA])
     if not exists:
         return {}
     by_month: dict[str, list[tuple[str, str]]] = {}
@@ -532,15 +533,15 @@ def _shown(con, stage: str, column: str, row: int, table: Table) -> str:
     """The offending value as written, for a message, unless it is a key (never quoted)."""
     if column in PERSON_COLUMNS or column in KEY_COLUMNS.get(table.key, ()):
         return ""
-    value = con.execute(f'SELECT "{column}" FROM {stage} WHERE _source_row = ?',
-                        [row]).fetchone()[0]
+    value = scalar(con, f'SELECT "{column}" FROM {stage} WHERE _source_row = ?',
+                        [row])
     return f" {str(value)[:40]!r}"
 
 
 def _shown_date(con, stage: str, column: str, row: int) -> str:
     """A date's day as written (a month column is never a key)."""
-    return con.execute(f'SELECT left(CAST("{column}" AS VARCHAR), 10) FROM {stage} '
-                       "WHERE _source_row = ?", [row]).fetchone()[0]
+    return scalar(con, f'SELECT left(CAST("{column}" AS VARCHAR), 10) FROM {stage} '
+                       "WHERE _source_row = ?", [row])
 
 
 def _typed_value(column: str, kind: str, mode: str, cast: str = "CAST") -> str:
@@ -573,12 +574,6 @@ def drop_stage(con: duckdb.DuckDBPyConnection, stage: str, scratch: Path) -> Non
     con.execute(f"DROP VIEW IF EXISTS {stage}")
     con.execute(f"DROP TABLE IF EXISTS {stage}_in")
     _scratch_file(scratch, stage).unlink(missing_ok=True)
-
-
-def sql_string(value: str) -> str:
-    """A SQL string literal (for what DuckDB takes no parameter for: a COPY target, a path
-    inside a view)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _stage_checked(con: duckdb.DuckDBPyConnection, landing: Path, path: Path, table: Table,
@@ -729,7 +724,7 @@ def _record_changes(con: duckdb.DuckDBPyConnection, change_id: int, staged) -> N
 def refreshed_once(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether a refresh has completed: before that, the first refresh rebuilds everything
     and nothing needs recording."""
-    return con.execute(f"SELECT count(*) FROM {REFRESHES_TABLE}").fetchone()[0] > 0
+    return scalar(con, f"SELECT count(*) FROM {REFRESHES_TABLE}") > 0
 
 
 def _rows_to_write(table: Table, month: str, info: LoadedFile, stage: str,
@@ -768,7 +763,7 @@ def _scratch_root(con: duckdb.DuckDBPyConnection) -> Path | None:
     """Where a load keeps its staged Parquet files: beside DuckDB's spill files (settings:
     GOP_DUCKDB_TEMP_DIR), else the system's temp folder (a connection with no absolute
     temp directory, e.g. a test's in-memory one)."""
-    setting = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    setting = scalar(con, "SELECT current_setting('temp_directory')")
     if not setting or not Path(setting).is_absolute():
         return None
     Path(setting).mkdir(parents=True, exist_ok=True)
@@ -807,7 +802,7 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
                 except BaseException:  # a refused file's rows as read go too
                     drop_stage(con, stage, scratch)
                     raise
-                rows = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
+                rows = scalar(con, f"SELECT count(*) FROM {stage}")
                 stat = path.stat()
                 staged.append((table, month, LoadedFile(table.key, month, rel, rows, sha,
                                                         stat.st_size, stat.st_mtime_ns), stage))
@@ -821,24 +816,24 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
         con.execute("BEGIN TRANSACTION")
         try:
             track = refreshed_once(con)
-            change_id = con.execute(
+            change_id = scalar(con,
                 f"SELECT coalesce(max(change_id), 0) + 1 FROM (SELECT change_id FROM "
                 f"{CHANGED_MONTHS_TABLE} UNION ALL SELECT change_id FROM {REFRESHES_TABLE})"
-            ).fetchone()[0]
+            )
             if track:
                 _record_changes(con, change_id, staged)
-            for table, month, info, stage in staged:
+            for table, month, info, view in staged:
                 target = f"{RAW_SCHEMA}.{table.key}"
-                replaced = con.execute(
+                replaced = scalar(con,
                     f"SELECT coalesce(sum(row_count), 0) > 0 FROM {DELIVERIES_TABLE} "
                     "WHERE table_key = ? AND delivery_month = ?", [table.key, month]
-                ).fetchone()[0]
+                )
                 con.execute(f"DELETE FROM {target} WHERE _delivery_month = ?", [month])
                 con.execute(f"DELETE FROM {DELIVERIES_TABLE} WHERE table_key = ? AND "
                             "delivery_month = ?", [table.key, month])
-                if stage is not None:
+                if view is not None:
                     con.execute(f"INSERT INTO {target} "
-                                + _rows_to_write(table, month, info, stage, loaded_at))
+                                + _rows_to_write(table, month, info, view, loaded_at))
                 con.execute(f"INSERT INTO {DELIVERIES_TABLE} (table_key, delivery_month, "
                             "source_file, row_count, sha256, loaded_at, file_size, "
                             "file_mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -856,9 +851,9 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
     finally:
         for name in views.values():  # the views read the stage tables: drop them first
             con.execute(f"DROP VIEW IF EXISTS {name}")
-        for *_, stage in staged:
-            if stage is not None:
-                drop_stage(con, stage, scratch)
+        for *_, view in staged:
+            if view is not None:
+                drop_stage(con, view, scratch)
         shutil.rmtree(scratch, ignore_errors=True)
     return [info for _, _, info, _ in staged]
 

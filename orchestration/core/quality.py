@@ -29,8 +29,9 @@ from typing import Any
 import yaml
 
 from orchestration.core.contract import TABLE_BY_KEY
-from orchestration.core.ingest import PERSON_COLUMNS, sql_string
+from orchestration.core.ingest import PERSON_COLUMNS
 from orchestration.core.paths import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from orchestration.core.sql import sql_string
 
 SAMPLE_SIZE = 5
 
@@ -248,6 +249,7 @@ def _computed_in_duckdb(expectations: list[dict[str, Any]], query: str,
             rewritten.append(e)
             continue
         name, kind = f"_rule{i}_{column}", e["type"]
+        rule: str | None
         if kind == "expect_column_to_exist":
             rule = f"{_q(column)} is null or true"  # names the column: fails without it
         elif kind in _JUDGED_ON_SENSITIVE:

@@ -11,6 +11,7 @@ No Dagster here.
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ import duckdb
 
 from orchestration.core.contract import PARENT_TABLES
 from orchestration.core.ingest import CHANGED_MONTHS_TABLE, CHANGED_PERSONS_TABLE, REFRESHES_TABLE
+from orchestration.core.sql import scalar
 
 # What the dbt models compute from: a change in any of these rebuilds everything.
 LOGIC_PATHS = ("dbt_project.yml", "models", "macros", "seeds", "tests")
@@ -58,16 +60,16 @@ def plan_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str,
     asset records it. Needs the tables of `ensure_raw_schema`."""
     last = con.execute(f"SELECT change_id, logic_fingerprint FROM {REFRESHES_TABLE} "
                        "ORDER BY change_id DESC, refreshed_at DESC LIMIT 1").fetchone()
-    newest = con.execute(f"SELECT coalesce(max(change_id), 0) FROM {CHANGED_MONTHS_TABLE}"
-                         ).fetchone()[0]
+    newest = scalar(con, f"SELECT coalesce(max(change_id), 0) FROM {CHANGED_MONTHS_TABLE}"
+                         )
     done = last[0] if last else 0
     months = tuple(m for (m,) in con.execute(
         f"SELECT DISTINCT delivery_month FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ? "
         "ORDER BY 1", [done]).fetchall())
     parents = ", ".join(f"'{t}'" for t in PARENT_TABLES)
-    parents_replaced = con.execute(
+    parents_replaced = scalar(con,
         f"SELECT count(*) > 0 FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ? AND replaced "
-        f"AND table_key IN ({parents})", [done]).fetchone()[0]
+        f"AND table_key IN ({parents})", [done])
     if forced:
         full, reason = True, "asked for (full refresh)"
     elif last is None:
@@ -105,7 +107,7 @@ def dbt_build_args(plan: RefreshPlan) -> list[str]:
             "--exclude", " ".join(UNCHANGED_BY_DATA)]
 
 
-def forced_by(tags: dict[str, str]) -> bool:
+def forced_by(tags: Mapping[str, str]) -> bool:
     return tags.get(FULL_REFRESH_TAG, "").lower() == "true"
 
 

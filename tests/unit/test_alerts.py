@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from orchestration.defs.alerts import notify
+from orchestration.defs.alerts import channels
 
 pytestmark = pytest.mark.unit
 
@@ -14,13 +14,13 @@ def test_no_channel_configured_is_a_log_line(monkeypatch, caplog):
     for var in ("GOP_ALERT_WEBHOOK_URL", "GOP_ALERT_SMTP_HOST", "GOP_ALERT_EMAIL_TO"):
         monkeypatch.delenv(var, raising=False)
     with caplog.at_level(logging.WARNING, logger="gop.alerts"):
-        delivered = notify.send(notify.Alert("Run failed: x", "r1", "x", ["check c failed"]))
+        delivered = channels.send(channels.Alert("Run failed: x", "r1", "x", ["check c failed"]))
     assert delivered == []
     assert "no alert channel configured" in caplog.text and "check c failed" in caplog.text
 
 
 def test_payload_is_slack_and_teams_compatible():
-    payload = notify.Alert("Run failed: job", "abc", "job", ["step s: boom"],
+    payload = channels.Alert("Run failed: job", "abc", "job", ["step s: boom"],
                            "http://127.0.0.1:3000/runs/abc").payload()
     assert payload["text"].startswith("Run failed: job")  # both show `text`
     assert payload["failures"] == ["step s: boom"] and payload["run_url"].endswith("/abc")
@@ -34,7 +34,7 @@ def test_an_email_line_that_begins_with_a_dot_arrives_whole(monkeypatch):
     from tests.servers import Smtp
 
     to = "steward@example.org"
-    alert = next(a for n in range(80) if _wire_has_dot_line(a := notify.Alert(
+    alert = next(a for n in range(80) if _wire_has_dot_line(a := channels.Alert(
         "Quality warning: x", "r1", "x",
         [f"check gx_raw__gop__t_ggop: {'x' * n}2017-12/gop/t_ggop.csv row 17"]), to))
     smtp = Smtp()
@@ -43,14 +43,14 @@ def test_an_email_line_that_begins_with_a_dot_arrives_whole(monkeypatch):
         monkeypatch.setenv("GOP_ALERT_SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("GOP_ALERT_SMTP_PORT", str(smtp.port))
         monkeypatch.setenv("GOP_ALERT_EMAIL_TO", to)
-        assert notify.send(alert) == ["smtp"]
+        assert channels.send(alert) == ["smtp"]
         (mail,) = [message_from_string(m, policy=policy.default) for m in smtp.messages]
     finally:
         smtp.close()
     assert "2017-12/gop/t_ggop.csv row 17" in mail.get_content()
 
 
-def _wire_has_dot_line(alert: notify.Alert, to: str) -> bool:
+def _wire_has_dot_line(alert: channels.Alert, to: str) -> bool:
     """The mail as `send` builds it has a line that begins with "." (before dot-stuffing)."""
-    wire = notify.email_message(alert, to).as_string()
+    wire = channels.email_message(alert, to).as_string()
     return any(line.startswith(".") for line in wire.splitlines())

@@ -10,14 +10,14 @@ from dagster import (
     run_status_sensor,
 )
 
-from orchestration.defs.alerts import notify
+from orchestration.defs.alerts import channels
 
 
 @run_failure_sensor(name="alert_on_run_failure", default_status=DefaultSensorStatus.RUNNING,
                     description="Alert when a run fails, e.g. a blocking quality gate or a "
                                 "broken delivery file.")
 def alert_on_run_failure(context: RunFailureSensorContext):
-    notify.alert_for_run(context.instance, context.dagster_run, failed=True)
+    channels.alert_for_run(context.instance, context.dagster_run, failed=True)
 
 
 @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, name="alert_on_failed_warn_checks",
@@ -26,4 +26,4 @@ def alert_on_run_failure(context: RunFailureSensorContext):
                                "a delivery went to quarantine, or the year-on-year change "
                                "on table 1.")
 def alert_on_failed_warn_checks(context: RunStatusSensorContext):
-    notify.alert_for_run(context.instance, context.dagster_run, failed=False)
+    channels.alert_for_run(context.instance, context.dagster_run, failed=False)

@@ -33,6 +33,7 @@ from packaging.version import Version
 from orchestration.core import refresh
 from orchestration.core.ingest import ensure_raw_schema
 from orchestration.core.paths import DBT_PROJECT_DIR
+from orchestration.core.sql import scalar
 from orchestration.defs.ingestion.assets import OWNERS
 from orchestration.defs.resources import DUCKDB_POOL, Warehouse
 
@@ -119,7 +120,7 @@ def _table_metadata(con, node: Mapping[str, Any]) -> dict[str, Any]:
         [schema, name]).fetchall()
     if not columns:  # not built in this run (a failed test upstream skipped it)
         return {}
-    rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+    rows = scalar(con, f'select count(*) from "{schema}"."{name}"')
     return {
         "dagster/column_schema": TableSchema(columns=[
             TableColumn(c, t, description=described.get(c)) for c, t in columns]),
@@ -225,7 +226,7 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
         try:
             # dbt holds DuckDB's one write lock until it exits, so the events wait for it:
             # then each materialisation gets its table's schema and row count.
-            events = []
+            events: list[Any] = []
             try:
                 events.extend(invocation.stream())
             except DagsterDbtCliRuntimeError:

@@ -38,6 +38,7 @@ from orchestration.core.contract import (
     SNAPSHOT_TABLES,
 )
 from orchestration.core.contract import Table as ContractTable
+from orchestration.core.sql import scalar
 from orchestration.defs.ingestion.partitions import delivery_months
 from orchestration.defs.quality.checks import check_metadata
 from orchestration.defs.resources import DUCKDB_POOL, DataDocs, Landing, Warehouse
@@ -75,10 +76,10 @@ def _spec(table: ContractTable) -> AssetSpec:
 
 
 def _results(con, loaded: list[ingest.LoadedFile], tables) -> list[MaterializeResult]:
-    results = []
+    results: list[MaterializeResult] = []
     for table in tables:
         mine = [f for f in loaded if f.table == table.key]
-        total = con.execute(f"SELECT count(*) FROM {ingest.RAW_SCHEMA}.{table.key}").fetchone()[0]
+        total = scalar(con, f"SELECT count(*) FROM {ingest.RAW_SCHEMA}.{table.key}")
         results.append(MaterializeResult(
             asset_key=raw_asset_key(table),
             metadata={

@@ -77,7 +77,7 @@ def worker(instance: DagsterInstance, run) -> tuple[int, float | None] | None:
         event = record.event_log_entry.dagster_event
         data = getattr(event, "engine_event_data", None)
         pid = data.metadata.get("pid") if data is not None else None
-        if pid is not None and "Started process" in (event.message or ""):
+        if pid is not None and event is not None and "Started process" in (event.message or ""):
             return int(getattr(pid, "value", pid)), record.event_log_entry.timestamp
     return None
 
@@ -99,8 +99,8 @@ def recover_dead_runs(instance: DagsterInstance) -> list[Recovered]:
         done.append(Recovered(run.run_id, run.job_name, found[0], status))
     recovered = {r.run_id for r in done}
     for run_id in instance.event_log_storage.get_concurrency_run_ids() - recovered:
-        run = instance.get_run_by_id(run_id)
-        if run is None or run.status in FINISHED:
+        held = instance.get_run_by_id(run_id)
+        if held is None or held.status in FINISHED:
             instance.event_log_storage.free_concurrency_slots_for_run(run_id)
-            done.append(Recovered(run_id, run.job_name if run else "?", None, "slot freed"))
+            done.append(Recovered(run_id, held.job_name if held else "?", None, "slot freed"))
     return done
