@@ -42,9 +42,11 @@ demo: $(MANIFEST)
 run: $(MANIFEST)
 	$(BIN)/gop run
 
-## make test: every test (unit, dbt unit tests, definitions, end-to-end, browser)
+## make test: every test (unit, dbt unit tests, definitions, end-to-end, browser), on one
+## pytest-xdist worker per core; the tests that share a `gop run` stay on one worker
+PYTEST_WORKERS ?= auto
 test: $(MANIFEST) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 ## make test-fast: the edit loop, under a minute: ruff, mypy, the unit and definitions tests
 ## (sqlfluff, which compiles every dbt model, and the dbt and end-to-end tests are make test's)

@@ -109,3 +109,19 @@ def small_run(tmp_path_factory) -> Path:
                   first_month=SMALL_MONTHS[0], last_month=SMALL_MONTHS[1])
     assert gop_run_in(root) == 0
     return root
+
+
+# First, before pytest-xdist reads the groups in its own hook.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (`make test` runs two workers, `--dist loadgroup`), the tests that
+    share an expensive fixture run on one worker, so each `gop run` fixture runs once: a
+    session run by every test that uses it, a module's own run by its module's tests. The
+    unit and definitions tests go wherever a worker is free."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        shared = next((n for n in ("small_run", "e2e_run") if n in names), None)
+        if shared is None and (item.get_closest_marker("unit")
+                               or item.get_closest_marker("definitions")):
+            continue
+        item.add_marker(pytest.mark.xdist_group(shared or item.module.__name__))
