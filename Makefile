@@ -17,9 +17,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# No byte-compiling of every installed module (half the install's time): Python compiles
-	# what a process imports, on first import.
-	$(BIN)/pip install --quiet --no-compile -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -46,14 +44,9 @@ run: $(MANIFEST)
 
 ## make test: every test (unit, dbt unit tests, definitions, end-to-end, browser), on one
 ## pytest-xdist worker per core; the tests that share a `gop run` stay on one worker
-## and the lint beside them (its output follows theirs); either failing fails make test
 PYTEST_WORKERS ?= auto
-test: $(MANIFEST)
-	@$(MAKE) --no-print-directory lint > $(VENV)/lint.log 2>&1 & lint=$$!; \
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup; tests=$$?; \
-	wait $$lint; linted=$$?; cat $(VENV)/lint.log; \
-	if [ $$linted -ne 0 ]; then echo "make test: lint failed"; fi; \
-	exit $$(( tests != 0 || linted != 0 ))
+test: $(MANIFEST) lint
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 ## make test-fast: the edit loop, under a minute: ruff, mypy, the unit and definitions tests
 ## (sqlfluff, which compiles every dbt model, and the dbt and end-to-end tests are make test's)
