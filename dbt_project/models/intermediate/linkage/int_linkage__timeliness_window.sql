@@ -8,14 +8,20 @@
 -- macros/incremental_by_time.sql).
 -- depends_on: {{ ref('int_linkage__relinked_from') }}
 -- The timeliness window (seed 003, "Rettidig afsendelse"; docs/method.md): a linked plan is
--- inside when 0 <= delay <= 14 for an outpatient visit, or -1 <= delay <= 14 for an
--- admission; outside it is a tail. Inside, the timeliness group comes from the seed
--- `timeliness_groups` (timely <= 1 day, 2-7, 8-14).
+-- inside when its delay lies within the limits of its stay type, the seed
+-- `timeliness_window` (0..14 days for an outpatient visit, -1..14 for an admission);
+-- outside it is a tail. Inside, the timeliness group comes from the seed
+-- `timeliness_groups` (timely <= 1 day, 2-7, 8-14), whose empty outer bounds are the
+-- window's own.
 with linked as (
     select * from {{ ref('int_linkage__step5_one_plan_per_stay') }}
     {% if is_incremental() %}
         where {{ relinked('stay_end_date', 'stays_from') }}
     {% endif %}
+),
+
+window_limits as (
+    select * from {{ ref('timeliness_window') }}
 ),
 
 groups as (
@@ -24,14 +30,15 @@ groups as (
 
 windowed as (
     select
-        *,
-        delay_days between
-        case
-            when stay_type = 'admission' then {{ var('window_min_delay_admission') }}
-            else {{ var('window_min_delay_outpatient') }}
-        end
-        and {{ var('window_max_delay_days') }} as is_inside_window
+        linked.*,
+        coalesce(
+            linked.delay_days between window_limits.min_delay_days
+            and window_limits.max_delay_days,
+            false
+        ) as is_inside_window
     from linked
+    left join window_limits
+        on linked.stay_type = window_limits.stay_type
 )
 
 select
@@ -41,4 +48,5 @@ from windowed
 left join groups
     on
         windowed.is_inside_window
-        and windowed.delay_days between groups.min_delay_days and groups.max_delay_days
+        and (groups.min_delay_days is null or windowed.delay_days >= groups.min_delay_days)
+        and (groups.max_delay_days is null or windowed.delay_days <= groups.max_delay_days)
