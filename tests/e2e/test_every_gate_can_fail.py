@@ -17,33 +17,29 @@ pytestmark = pytest.mark.e2e
 
 FUTURE = "date '2099-06-15'"
 
+
+def _one_row(table: str, assignment: str) -> str:
+    """An update of one row of a raw table (the first by rowid)."""
+    return (f"update raw.{table} set {assignment} "
+            f"where rowid = (select min(rowid) from raw.{table})")
+
+
 # How each suite without a grain (the raw suites, the year-on-year warning), or over a view,
 # is broken: a person key missing, a date after today (a delivery folder named in the
 # future), a raw row twice.
 MUTATIONS = {
-    "raw.cpr__t_adresse": "update raw.cpr__t_adresse set cpr_encrypted = null where rowid = "
-                          "(select min(rowid) from raw.cpr__t_adresse)",
-    "raw.gop__t_dgop": "update raw.gop__t_dgop set v_cpr_encrypted = null where rowid = "
-                       "(select min(rowid) from raw.gop__t_dgop)",
-    "raw.gop__t_ggop": "update raw.gop__t_ggop set afsendt_tidspunkt = timestamp "
-                       "'2099-06-15 10:00:00' where rowid = (select min(rowid) from "
-                       "raw.gop__t_ggop)",
-    "raw.lpr2__t_adm": "update raw.lpr2__t_adm set v_cpr_encrypted = null where rowid = "
-                       "(select min(rowid) from raw.lpr2__t_adm)",
-    "raw.lpr2__t_bes": f"update raw.lpr2__t_bes set d_ambdto = {FUTURE} where rowid = "
-                       "(select min(rowid) from raw.lpr2__t_bes)",
-    "raw.lpr2__t_sksube": f"update raw.lpr2__t_sksube set d_odto = {FUTURE} where rowid = "
-                          "(select min(rowid) from raw.lpr2__t_sksube)",
-    "raw.lpr3__forloeb": "update raw.lpr3__forloeb set cpr_encrypted = null where rowid = "
-                         "(select min(rowid) from raw.lpr3__forloeb)",
-    "raw.lpr3__forloebsmarkoerer": f"update raw.lpr3__forloebsmarkoerer set dato_markoer = "
-                                   f"{FUTURE} where rowid = (select min(rowid) from "
-                                   "raw.lpr3__forloebsmarkoerer)",
-    "raw.lpr3__kontakter": "update raw.lpr3__kontakter set cpr_encrypted = null where rowid "
-                           "= (select min(rowid) from raw.lpr3__kontakter)",
-    "raw.lpr3__procedurer_andre": f"update raw.lpr3__procedurer_andre set dato_start = "
-                                  f"{FUTURE} where rowid = (select min(rowid) from "
-                                  "raw.lpr3__procedurer_andre)",
+    "raw.cpr__t_adresse": _one_row("cpr__t_adresse", "cpr_encrypted = null"),
+    "raw.gop__t_dgop": _one_row("gop__t_dgop", "v_cpr_encrypted = null"),
+    "raw.gop__t_ggop": _one_row("gop__t_ggop",
+                                "afsendt_tidspunkt = timestamp '2099-06-15 10:00:00'"),
+    "raw.lpr2__t_adm": _one_row("lpr2__t_adm", "v_cpr_encrypted = null"),
+    "raw.lpr2__t_bes": _one_row("lpr2__t_bes", f"d_ambdto = {FUTURE}"),
+    "raw.lpr2__t_sksube": _one_row("lpr2__t_sksube", f"d_odto = {FUTURE}"),
+    "raw.lpr3__forloeb": _one_row("lpr3__forloeb", "cpr_encrypted = null"),
+    "raw.lpr3__forloebsmarkoerer": _one_row("lpr3__forloebsmarkoerer",
+                                            f"dato_markoer = {FUTURE}"),
+    "raw.lpr3__kontakter": _one_row("lpr3__kontakter", "cpr_encrypted = null"),
+    "raw.lpr3__procedurer_andre": _one_row("lpr3__procedurer_andre", f"dato_start = {FUTURE}"),
     # A view: its raw row comes twice.
     "staging.stg_cpr__t_adresse": "insert into raw.cpr__t_adresse select * from "
                                   "raw.cpr__t_adresse limit 1",
