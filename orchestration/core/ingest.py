@@ -261,7 +261,7 @@ def _fingerprint(files: Iterable[tuple[str, str]]) -> str:
 def loaded_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """The fingerprint of each month as it was loaded (raw._deliveries)."""
     exists = scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
-                         "? AND table_name = '_deliveries'", [RAW_SCHEMA])
+                    "? AND table_name = '_deliveries'", [RAW_SCHEMA])
     if not exists:
         return {}
     by_month: dict[str, list[tuple[str, str]]] = {}
@@ -533,15 +533,14 @@ def _shown(con, stage: str, column: str, row: int, table: Table) -> str:
     """The offending value as written, for a message, unless it is a key (never quoted)."""
     if column in PERSON_COLUMNS or column in KEY_COLUMNS.get(table.key, ()):
         return ""
-    value = scalar(con, f'SELECT "{column}" FROM {stage} WHERE _source_row = ?',
-                        [row])
+    value = scalar(con, f'SELECT "{column}" FROM {stage} WHERE _source_row = ?', [row])
     return f" {str(value)[:40]!r}"
 
 
 def _shown_date(con, stage: str, column: str, row: int) -> str:
     """A date's day as written (a month column is never a key)."""
     return scalar(con, f'SELECT left(CAST("{column}" AS VARCHAR), 10) FROM {stage} '
-                       "WHERE _source_row = ?", [row])
+                  "WHERE _source_row = ?", [row])
 
 
 def _typed_value(column: str, kind: str, mode: str, cast: str = "CAST") -> str:
@@ -816,18 +815,16 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
         con.execute("BEGIN TRANSACTION")
         try:
             track = refreshed_once(con)
-            change_id = scalar(con,
-                f"SELECT coalesce(max(change_id), 0) + 1 FROM (SELECT change_id FROM "
-                f"{CHANGED_MONTHS_TABLE} UNION ALL SELECT change_id FROM {REFRESHES_TABLE})"
-            )
+            change_id = scalar(
+                con, f"SELECT coalesce(max(change_id), 0) + 1 FROM (SELECT change_id FROM "
+                f"{CHANGED_MONTHS_TABLE} UNION ALL SELECT change_id FROM {REFRESHES_TABLE})")
             if track:
                 _record_changes(con, change_id, staged)
             for table, month, info, view in staged:
                 target = f"{RAW_SCHEMA}.{table.key}"
-                replaced = scalar(con,
-                    f"SELECT coalesce(sum(row_count), 0) > 0 FROM {DELIVERIES_TABLE} "
-                    "WHERE table_key = ? AND delivery_month = ?", [table.key, month]
-                )
+                replaced = scalar(
+                    con, f"SELECT coalesce(sum(row_count), 0) > 0 FROM {DELIVERIES_TABLE} "
+                    "WHERE table_key = ? AND delivery_month = ?", [table.key, month])
                 con.execute(f"DELETE FROM {target} WHERE _delivery_month = ?", [month])
                 con.execute(f"DELETE FROM {DELIVERIES_TABLE} WHERE table_key = ? AND "
                             "delivery_month = ?", [table.key, month])

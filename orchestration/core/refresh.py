@@ -60,16 +60,15 @@ def plan_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str,
     asset records it. Needs the tables of `ensure_raw_schema`."""
     last = con.execute(f"SELECT change_id, logic_fingerprint FROM {REFRESHES_TABLE} "
                        "ORDER BY change_id DESC, refreshed_at DESC LIMIT 1").fetchone()
-    newest = scalar(con, f"SELECT coalesce(max(change_id), 0) FROM {CHANGED_MONTHS_TABLE}"
-                         )
+    newest = scalar(con, f"SELECT coalesce(max(change_id), 0) FROM {CHANGED_MONTHS_TABLE}")
     done = last[0] if last else 0
     months = tuple(m for (m,) in con.execute(
         f"SELECT DISTINCT delivery_month FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ? "
         "ORDER BY 1", [done]).fetchall())
     parents = ", ".join(f"'{t}'" for t in PARENT_TABLES)
-    parents_replaced = scalar(con,
-        f"SELECT count(*) > 0 FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ? AND replaced "
-        f"AND table_key IN ({parents})", [done])
+    parents_replaced = scalar(
+        con, f"SELECT count(*) > 0 FROM {CHANGED_MONTHS_TABLE} WHERE change_id > ? AND "
+        f"replaced AND table_key IN ({parents})", [done])
     if forced:
         full, reason = True, "asked for (full refresh)"
     elif last is None:
