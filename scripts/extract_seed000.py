@@ -15,12 +15,10 @@ import csv
 import re
 import sys
 
-ROW_TYPES = {
-    "1) I alt": "i_alt",
-    "2) Almen genoptræning": "almen",
-    "3) Rehabilitering på specialiseret niveau": "rehab_spec",
-    "4) Specialiseret genoptræning": "specialiseret",
-}
+from orchestration.core.publication import row_labels
+
+# seed 000's row labels -> row type (the labels' home: the seed plan_types).
+ROW_TYPES = {label: row_type for row_type, label in row_labels().items()}
 
 
 def main(seed_path: str, municipalities_path: str) -> None:

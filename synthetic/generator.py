@@ -23,13 +23,14 @@ same result.
 All arrays are vectorised; days are integers since 1970-01-01, times minutes of the day.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
+from orchestration.core.plan_types import plan_type_codes
 from synthetic.targets import (
-    PLAN_TYPES,
     SEED_YEARS,
     calibrated_counts,
     cell_counts,
@@ -44,9 +45,9 @@ POPULATION_PER_PLAN_PERSON = 10
 OUTPATIENT_VISITS_PER_PERSON_YEAR = 6.9
 ADMISSIONS_PER_PERSON_YEAR = 0.45
 ER_SHARE_OF_VISITS = 0.08
-# Share of plan episodes that follow an admission, by type (almen, specialiseret,
-# rehab_spec). SDS (seed 003): "over half of plans follow an outpatient visit".
-ADMISSION_SHARE = np.array([0.40, 0.30, 0.75])
+# Share of plan episodes that follow an admission, by type. SDS (seed 003): "over half of
+# plans follow an outpatient visit".
+ADMISSION_SHARE = {"almen": 0.40, "specialiseret": 0.30, "rehab_spec": 0.75}
 # A second plan for the same person and type 20-120 days later: SDS counts ~1.2 plans
 # per person-year (seed 002: 214,550 plans in 2023 against ~175,000 persons).
 REPEAT_EPISODE_SHARE = 0.18
@@ -89,7 +90,21 @@ GGOP_SWITCH_FIRST_DAY = "2016-05-01"
 
 ALMEN_CODES = ("ZZ0175X", "ZZ0175X1", "ZZ0175X2", "ZZ0175X3", "ZZ0175X4")
 ALMEN_CODE_WEIGHTS = np.array([0.40, 0.30, 0.15, 0.10, 0.05])
-TYPE_CODE = ("ZZ0175X", "ZZ0175Y", "ZZ0175V")  # official SKS meanings (docs/method.md)
+# The codes a hospital writes for each type: SKS (official meanings, docs/method.md, "Code →
+# type") and the GOP register's (docs/extract-contract.md). The sender's side of the
+# contract, written here on purpose and not read from the platform's seeds.
+TYPE_CODE = {"almen": "ZZ0175X", "specialiseret": "ZZ0175Y", "rehab_spec": "ZZ0175V"}
+DGOP_TYPE_CODE = {"almen": "1", "specialiseret": "2", "rehab_spec": "3"}
+GGOP_TYPE_CODE = {"almen": "ALM", "specialiseret": "SPEC", "rehab_spec": "REHAB"}
+
+
+def by_type(values: Mapping[str, object]) -> tuple:
+    """A per-type setting along the generator's type axis (the seed plan_types' order)."""
+    return tuple(values[t] for t in plan_type_codes())
+
+
+def type_index(plan_type: str) -> int:
+    return plan_type_codes().index(plan_type)
 INVALID_CODES = ("ZZ0175Q", "ZZ0175Z", "ZZ0175X9", "ZZ01751")
 BACKGROUND_CODES = ("BLHA", "ZZ0149", "BVAA33A", "ZZ3025", "WLHGS")
 VIRTUAL_CONTACT_TYPES = ("ALCA01", "ALCA03", "ALCA04", "ALCA10", "ALCA20")
@@ -279,7 +294,7 @@ class _Model:
         ep_year = self.ep_day.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
         moves_from, moves_to, move_day = [], [], []
         used = np.zeros(len(self.ep_person), bool)
-        for ti in range(len(PLAN_TYPES)):
+        for ti in range(len(plan_type_codes())):
             for y in self.years[:-1]:
                 a = np.flatnonzero(single & ~used & (self.ep_type == ti) & (ep_year == y))
                 b = np.flatnonzero(single & ~used & (self.ep_type == ti) & (ep_year == y + 1))
@@ -360,7 +375,7 @@ class _Model:
         self.nostay_person = np.arange(nxt, nxt + k)
         nxt += k
         self.nostay_muni = rng.integers(0, len(self.munis), k)
-        self.nostay_type = rng.integers(0, 3, k)
+        self.nostay_type = rng.integers(0, len(plan_type_codes()), k)
         self.nostay_day = rng.integers(self.d0, self.d1 + 1, k)
         self.addr_person = np.r_[self.addr_person, self.nostay_person]
         self.addr_muni = np.r_[self.addr_muni, self.nostay_muni]
@@ -380,7 +395,7 @@ class _Model:
         (`_background_stays`). An episode whose stay starts before the extract has none."""
         rng = self.rng
         n_ep = len(self.ep_person)
-        ep_adm = rng.random(n_ep) < ADMISSION_SHARE[self.ep_type]
+        ep_adm = rng.random(n_ep) < np.array(by_type(ADMISSION_SHARE))[self.ep_type]
         ep_len = self._admission_length(rng, n_ep)
         start = np.where(ep_adm, self.ep_day - ep_len, self.ep_day)
         keep = start >= self.d0
@@ -478,15 +493,15 @@ class _Model:
         etype = self.ep_type[ep]
         day = self.ep_day[ep]
         n = len(ep)
-        code = np.array(TYPE_CODE)[etype].astype(object)
-        almen = etype == 0
+        code = np.array(by_type(TYPE_CODE))[etype].astype(object)
+        almen = etype == type_index("almen")
         code[almen] = np.array(ALMEN_CODES)[
             rng.choice(len(ALMEN_CODES), almen.sum(), p=ALMEN_CODE_WEIGHTS)]
         # Specialiseret registered only by AWG1 + AWX21 (seed 000's note): a person with
         # no other episode, so no plan code falls in the -14/+60 window of the start.
         per_person = np.bincount(self.ep_person, minlength=self.n_persons)
         single = per_person[self.ep_person[ep]] == 1
-        cand = np.flatnonzero((etype == 1) & single)
+        cand = np.flatnonzero((etype == type_index("specialiseret")) & single)
         marker_only = np.zeros(n, bool)
         marker_only[cand[self.share(len(cand), MARKER_ONLY_SHARE_OF_SPEC, INVALID_ROWS_MIN)]] = True
         keep = ~marker_only
@@ -498,14 +513,14 @@ class _Model:
         marks = [(stay[marker_only], day[marker_only], "AWG1"),
                  (stay[marker_only], stop_day, "AWX21")]
         # Start and stop next to a plan code: excluded (-14/+60), counts once via the code.
-        spec = np.flatnonzero((etype == 1) & keep)
+        spec = np.flatnonzero((etype == type_index("specialiseret")) & keep)
         near = spec[self.share(len(spec), MARKER_NEAR_PLAN_SHARE, INVALID_ROWS_MIN)]
         near_day = day[near] + rng.integers(1, 11, len(near))
         marks += [(stay[near], near_day, "AWG1"), (stay[near], near_day + 30, "AWX21")]
         # A start without a stop: never counts. Only for a person with no other episode: in
         # LPR2 any later stop of the person completes a start (docs/method.md), and a stop of
         # another episode would make it count (seen in the full calibration run).
-        spec_single = np.flatnonzero((etype == 1) & keep & single)
+        spec_single = np.flatnonzero((etype == type_index("specialiseret")) & keep & single)
         lone = spec_single[self.share(len(spec_single), START_WITHOUT_STOP_SHARE,
                                       INVALID_ROWS_MIN)]
         marks.append((stay[lone], day[lone] + rng.integers(100, 200, len(lone)), "AWG1"))
@@ -849,7 +864,7 @@ class _Model:
             "v_afsendt_tid": ("time", self.pl_sec[d] // 60),
             "c_afsender": ("sgh_afd", self.pl_unit[d]),
             "c_modtager_kom": ("muni", self.pl_muni[d]),
-            "c_goptype": ("pick", ("1", "2", "3"), self.pl_type[d]),
+            "c_goptype": ("pick", by_type(DGOP_TYPE_CODE), self.pl_type[d]),
         }
         ex["gop__t_ggop"] = {
             "brev_id": ("plan", ids[g]),
@@ -857,7 +872,7 @@ class _Model:
             "afsendt_tidspunkt": ("timestamp", self.pl_day[g], self.pl_sec[g]),
             "afsender_sor": ("sor", self.pl_unit[g]),
             "modtager_kommunekode": ("muni", self.pl_muni[g]),
-            "plantype": ("pick", ("ALM", "SPEC", "REHAB"), self.pl_type[g]),
+            "plantype": ("pick", by_type(GGOP_TYPE_CODE), self.pl_type[g]),
         }
 
     def _cpr(self, ex: dict) -> None:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from orchestration.core.plan_types import plan_type_codes
+
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "reference"
-PLAN_TYPES = ("almen", "specialiseret", "rehab_spec")
 SEED_YEARS = tuple(range(2016, 2022))  # the years of seed 000's table
 
 
@@ -49,9 +50,10 @@ def cell_counts(
     draw from 1-4 (seed 000's note: `<5` means 1-4 plans), an empty cell 0.
     """
     table = published_table()
-    out = np.zeros((len(munis), len(PLAN_TYPES), len(years)), dtype=np.int64)
+    types = plan_type_codes()  # the type axis, in the seed plan_types' order
+    out = np.zeros((len(munis), len(types), len(years)), dtype=np.int64)
     for mi, m in enumerate(munis):
-        for ti, t in enumerate(PLAN_TYPES):
+        for ti, t in enumerate(types):
             for yi, y in enumerate(years):
                 seed_year = min(max(y, SEED_YEARS[0]), SEED_YEARS[-1])
                 v = table.get((m.code, t, seed_year), "")
@@ -78,13 +80,14 @@ def calibrated_counts(
     table = published_table()
     all_areas = {code for code, _, _ in table} - {"000"}
     full = {m.code for m in munis} == all_areas
-    out = np.zeros((len(munis), len(PLAN_TYPES), len(years)), dtype=np.int64)
+    types = plan_type_codes()  # the type axis, in the seed plan_types' order
+    out = np.zeros((len(munis), len(types), len(years)), dtype=np.int64)
     for yi, year in enumerate(years):
         seed_year = min(max(year, SEED_YEARS[0]), SEED_YEARS[-1])
         rows: list[tuple[int, list[int], list[tuple[int, ...]]]] = []
         for mi, m in enumerate(munis):
             unknown = []
-            for ti, t in enumerate(PLAN_TYPES):
+            for ti, t in enumerate(types):
                 v = table.get((m.code, t, seed_year), "")
                 if v == "<5":
                     unknown.append(ti)
@@ -103,7 +106,7 @@ def calibrated_counts(
             rows.append((mi, unknown, combos))
         choice = [combos[rng.integers(len(combos))] for _, _, combos in rows]
         if full and rows:
-            target = np.array([int(table[("000", t, seed_year)]) for t in PLAN_TYPES])
+            target = np.array([int(table[("000", t, seed_year)]) for t in types])
             target -= out[:, :, yi].sum(axis=0)
 
             d = _deficit(target, rows, choice)
@@ -134,7 +137,7 @@ def calibrated_counts(
 
 def _deficit(target: np.ndarray, rows: list, picks: list) -> np.ndarray:
     """National target per type minus what the chosen `<5` draws add up to."""
-    got = np.zeros(len(PLAN_TYPES), dtype=np.int64)
+    got = np.zeros(len(target), dtype=np.int64)
     for (_, unknown, _), c in zip(rows, picks, strict=True):
         for ti, v in zip(unknown, c, strict=True):
             got[ti] += v

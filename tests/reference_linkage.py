@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from orchestration.core.paths import DBT_PROJECT_DIR
+
 
 def rows(landing: Path, register: str, name: str):
     for month in sorted(p for p in landing.iterdir() if p.is_dir() and p.name[:2] == "20"):
@@ -90,8 +92,9 @@ class Plan:
 
 
 def plans(landing: Path) -> list[Plan]:
-    types = {"1": "almen", "2": "specialiseret", "3": "rehab_spec",
-             "ALM": "almen", "SPEC": "specialiseret", "REHAB": "rehab_spec"}
+    # The code -> type rule is data (the seed gop_plan_types), read here as the models do.
+    with open(DBT_PROJECT_DIR / "seeds" / "rules" / "gop_plan_types.csv", encoding="utf-8") as fh:
+        types = {r["gop_type_code"]: r["plan_type"] for r in csv.DictReader(fh)}
     out = []
     for r in rows(landing, "gop", "t_dgop"):
         at = datetime.fromisoformat(f"{r['d_afsendt']}T{r['v_afsendt_tid'] or '00:00'}")

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-TYPES = ("almen", "rehab_spec", "specialiseret")
+TOTAL = "i_alt"  # a municipality's "I alt" row; every other row type is a plan type
 SUPPRESSED = "<5"
 COMPLEMENTARY = "x"  # complementary suppression: a value of 5 or more, not shown
 NATIONAL = "000"
@@ -75,7 +75,7 @@ def _recoverable_in_year(cells: Mapping[Cell, str]) -> list[Cell]:
                     for t, v in national.items()}
     bounds: dict[Cell, list[int]] = {}
     for c, v in cells.items():
-        if c.area_code != NATIONAL and c.row_type in TYPES:
+        if c.area_code != NATIONAL and c.row_type != TOTAL:
             bounds[c] = list(_interval(v, column_total.get(c.row_type, 10**9)))
     constraints: list[tuple[list[Cell], int, int]] = []
     columns: dict[str, list[Cell]] = defaultdict(list)
@@ -88,7 +88,7 @@ def _recoverable_in_year(cells: Mapping[Cell, str]) -> list[Cell]:
             constraints.append((members, column_total[t], column_total[t]))
     year = next(iter(cells)).year
     for area, members in rows.items():
-        total = cells.get(Cell(area, "i_alt", year))
+        total = cells.get(Cell(area, TOTAL, year))
         if total is not None:
             lo, hi = _total_bounds(total)
             constraints.append((members, lo, hi))
@@ -137,7 +137,7 @@ def complementary_suppression(published: Mapping[Cell, str]) -> tuple[dict[Cell,
                 break
             target = min(rec)
             shown = [(int(v), c) for c, v in year_cells.items()
-                     if c.area_code != NATIONAL and c.row_type in TYPES and v.isdigit()]
+                     if c.area_code != NATIONAL and c.row_type != TOTAL and v.isdigit()]
             candidates = sorted(
                 (v, c) for v, c in shown
                 if c.row_type == target.row_type or c.area_code == target.area_code

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.core.plan_types import plan_type_codes
 from orchestration.core.sql import scalar
 
 # Small counts (1-4) are not shown in a chart: the same rule as the published table
@@ -133,7 +134,7 @@ def timeliness_chart(con: duckdb.DuckDBPyConnection) -> bytes | None:
            order by 1, 2""").fetchall()
     if not rows:
         return None
-    types = ["almen", "specialiseret", "rehab_spec"]
+    types = plan_type_codes()
     groups = [("timely", "#27ae60"), ("days_2_7", "#f1c40f"), ("days_8_14", "#e67e22")]
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.6), squeeze=False)
     for ax, plan_type in zip(axes.flat, types, strict=True):

@@ -4,17 +4,21 @@ like seed 000's table, with the rules applied and the disclosure audit in its no
 import re
 from pathlib import Path
 
-from orchestration.core.disclosure import COMPLEMENTARY, NATIONAL, Cell
+from orchestration.core.disclosure import COMPLEMENTARY, NATIONAL, TOTAL, Cell
 from orchestration.core.export_files import atomic_path
+from orchestration.core.plan_types import plan_types
 
-ROW_LABELS = {  # seed 000's labels and order
-    "i_alt": "1) I alt",
-    "almen": "2) Almen genoptræning",
-    "rehab_spec": "3) Rehabilitering på specialiseret niveau",
-    "specialiseret": "4) Specialiseret genoptræning",
-}
-TYPE_NAMES = {"almen": "almen genoptræning", "rehab_spec": "rehabilitering på specialiseret "
-              "niveau", "specialiseret": "specialiseret genoptræning", "i_alt": "i alt"}
+TOTAL_LABEL = "1) I alt"  # seed 000's first row of every area
+
+
+def row_labels() -> dict[str, str]:
+    """Row type -> seed 000's label, in seed 000's order: "I alt", then the plan types."""
+    return {TOTAL: TOTAL_LABEL} | {t.code: t.table1_label for t in plan_types()}
+
+
+def _type_name(row_type: str) -> str:
+    return "i alt" if row_type == TOTAL else next(
+        t.name_da for t in plan_types() if t.code == row_type)
 
 
 def danish(value: str) -> str:
@@ -32,7 +36,7 @@ def write_csv(path: Path, areas: list[tuple[str, str]], years: list[int],
         out = csv.writer(fh, lineterminator="\n")
         out.writerow(["area_code", "area_name", "row_type", "year", "value"])
         for code, name in areas:
-            for row_type in ROW_LABELS:
+            for row_type in row_labels():
                 for year in years:
                     out.writerow([code, name, row_type, year, values[Cell(code, row_type, year)]])
                     rows += 1
@@ -42,7 +46,7 @@ def write_csv(path: Path, areas: list[tuple[str, str]], years: list[int],
 def note_text(years: list[int], audit: list[Cell], hidden: list[Cell],
               names: dict[str, str], complementary: bool) -> list[str]:
     def cell_name(c: Cell) -> str:
-        return f"{names[c.area_code]} {c.year} ({TYPE_NAMES[c.row_type]})"
+        return f"{names[c.area_code]} {c.year} ({_type_name(c.row_type)})"
 
     lines = [
         # No date of computing: the same landing gives the same file, byte for byte (the
@@ -96,7 +100,7 @@ def write_workbook(path: Path, areas: list[tuple[str, str]], years: list[int],
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for code, name in areas:
-        for i, (row_type, label) in enumerate(ROW_LABELS.items()):
+        for i, (row_type, label) in enumerate(row_labels().items()):
             ws.append([name if i == 0 else None, label,
                        *(danish(values[Cell(code, row_type, y)]) for y in years)])
             if i == 0:

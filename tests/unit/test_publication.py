@@ -15,7 +15,7 @@ YEARS = [2019, 2020]
 
 
 def _write(path):
-    values = {Cell(a, r, y): "12" for a, _ in AREAS for r in publication.ROW_LABELS
+    values = {Cell(a, r, y): "12" for a, _ in AREAS for r in publication.row_labels()
               for y in YEARS}
     note = publication.note_text(YEARS, [], [], dict(AREAS), complementary=False)
     publication.write_workbook(path, AREAS, YEARS, values, note)

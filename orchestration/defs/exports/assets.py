@@ -6,6 +6,7 @@ They read the warehouse read-only and replace their files atomically.
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.core import export_files
+from orchestration.core.plan_types import plan_type_codes
 from orchestration.defs.resources import DUCKDB_POOL, Exports, Warehouse
 
 EXPORT_GROUP = "exports"
@@ -49,7 +50,7 @@ def plans_linked_csv(context: AssetExecutionContext, warehouse: Warehouse, expor
 def linkage_charts(context: AssetExecutionContext, warehouse: Warehouse, exports_dir: Exports):
     charts = {}
     with warehouse.connect(read_only=True) as con:
-        for plan_type in ("almen", "specialiseret", "rehab_spec"):
+        for plan_type in plan_type_codes():
             charts[f"figur7_delay_{plan_type}.png"] = export_files.delay_chart(con, plan_type)
         charts["figur9_timeliness.png"] = export_files.timeliness_chart(con)
     metadata = {}

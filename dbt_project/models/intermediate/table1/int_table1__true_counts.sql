@@ -17,7 +17,7 @@ areas as (
 ),
 
 plan_types as (
-    select unnest(['almen', 'rehab_spec', 'specialiseret']) as plan_type
+    select plan_type from {{ ref('plan_types') }}
 ),
 
 run_years as (

@@ -5,27 +5,30 @@
 --   empty for 0) - seed 000 obeys this everywhere, e.g. Allerød 2016: 548+0+104=652 -> 650;
 --   "Hele landet" is exact, unsuppressed and unrounded (0 is empty, as in every row).
 -- Rows: "Hele landet" first, then the 98 municipalities and Christiansø in seed 000's order.
+-- Row order: "I alt" first, then the plan types in the order of the seed plan_types.
 with cells as (
     select * from {{ ref('int_table1__true_counts') }}
+),
+
+plan_types as (
+    select * from {{ ref('plan_types') }}
 )
 
 select
-    area_order,
-    area_code,
-    area_name,
-    row_type,
-    case row_type
-        when 'i_alt' then 1
-        when 'almen' then 2
-        when 'rehab_spec' then 3
-        when 'specialiseret' then 4
-    end as row_order,
-    year,
+    cells.area_order,
+    cells.area_code,
+    cells.area_name,
+    cells.row_type,
     case
-        when true_count = 0 then ''
-        when area_code = '000' then cast(true_count as varchar)
-        when true_count <= 4 then '<5'
-        when row_type = 'i_alt' then cast(true_count // 5 * 5 as varchar)
-        else cast(true_count as varchar)
+        when cells.row_type = 'i_alt' then 1 else plan_types.table1_row_order
+    end as row_order,
+    cells.year,
+    case
+        when cells.true_count = 0 then ''
+        when cells.area_code = '000' then cast(cells.true_count as varchar)
+        when cells.true_count <= 4 then '<5'
+        when cells.row_type = 'i_alt' then cast(cells.true_count // 5 * 5 as varchar)
+        else cast(cells.true_count as varchar)
     end as value
 from cells
+left join plan_types on cells.row_type = plan_types.plan_type
