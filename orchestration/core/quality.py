@@ -194,8 +194,14 @@ def load_suites(root: Path = EXPECTATIONS_DIR) -> list[SuiteSpec]:
             if any(v == f"{{{name}}}" and values[name] is None
                    for v in e["kwargs"].values() for name in OPTIONAL_PLACEHOLDERS):
                 continue
+            meta = e.get("meta", {})
+            if not all(isinstance(v, str) for v in meta.values()):
+                # An unquoted comma in a YAML flow mapping cuts the rule short: an alert would
+                # name half of it.
+                raise ValueError(f"{path}: {e['type']}: meta {meta!r} has a key without a "
+                                 "value; quote a rule that holds a comma")
             kwargs = {k: _resolve(v, values) for k, v in e["kwargs"].items()}
-            expectations.append({"type": e["type"], "kwargs": kwargs, "meta": e.get("meta", {})})
+            expectations.append({"type": e["type"], "kwargs": kwargs, "meta": meta})
         relation = f"{layer}.{table}"
         sensitive = frozenset(raw.get("sensitive", [])) | SENSITIVE_COLUMNS
         keys = ([raw["grain"]] if raw.get("grain") else []) + list(raw.get("unique") or [])

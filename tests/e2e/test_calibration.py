@@ -4,7 +4,6 @@ seed 000 comes out exactly. The run over all 99 areas is in docs/models.md (nati
 included)."""
 
 import csv
-import re
 import sqlite3
 
 import duckdb
@@ -66,13 +65,11 @@ def test_long_csv_is_the_contract(calibrated):
     assert years == [str(y) for y in range(2015, 2022)]
     assert len(rows) == 100 * 4 * len(years)
     assert len({(r["area_code"], r["row_type"], r["year"]) for r in rows}) == len(rows)
-    for r in rows:
-        v = r["value"]
-        assert v in ("", "<5") or re.fullmatch(r"[0-9]+", v)
-        if r["area_code"] != "000":
-            assert v not in {"1", "2", "3", "4"}
-            if r["row_type"] == "i_alt" and v not in ("", "<5"):
-                assert int(v) % 5 == 0
+    # The disclosure rules themselves are the gate's (expectations/marts/
+    # mart_table1_published.yml, made to fail in tests/e2e/test_every_gate_can_fail.py); what
+    # the files must add is in test_no_small_true_count_leaves_in_the_exports.
+    assert {r["value"] for r in rows} - {"", "<5"} and all(
+        r["value"] in ("", "<5") or r["value"].isdigit() for r in rows)
 
 
 def test_workbook_is_laid_out_like_seed000(calibrated):

@@ -295,3 +295,14 @@ expectations:
                 "set stays_from = date '2018-12-31'")
     assert not validator.validate(con, spec, incremental=True).success
     assert not validator.validate(con, spec).success
+
+
+def test_a_rule_cut_by_an_unquoted_comma_is_refused_when_the_suites_load(tmp_path):
+    """An unquoted comma in a YAML flow mapping splits a rule into a cut rule and a key of
+    no value (it happened twice): the alert would name half the rule."""
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "t.yml").write_text(
+        "asset: [raw, t]\nexpectations:\n  - type: expect_column_values_to_not_be_null\n"
+        "    kwargs: {column: a}\n    meta: {rule: a, b and c}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"t\.yml: .*quote a rule that holds a comma"):
+        quality.load_suites(tmp_path)
