@@ -30,9 +30,10 @@ class Settings:
     # GOP_COMPLEMENTARY_SUPPRESSION=true: beyond SDS's rules, hide further cells of table 1
     # until no `<5` can be recovered by differencing. Default: SDS's published rules only.
     complementary_suppression: bool = False
-    # DuckDB, for every connection that writes or reads the warehouse and for dbt (issue
-    # #11): a run that needs more memory than memory_limit spills to duckdb_temp_dir instead
-    # of being killed; threads None is DuckDB's default (one per core).
+    # DuckDB, for every connection that writes or reads the warehouse and for dbt
+    # (docs/operations.md, "Configuration"): a run that needs more memory than memory_limit
+    # spills to duckdb_temp_dir instead of being killed; threads None is DuckDB's default
+    # (one per core).
     duckdb_memory_limit: str = "4GB"
     duckdb_threads: int | None = None
     # dbt's threads (GOP_DBT_THREADS): models built at the same time share DuckDB's one

@@ -13,7 +13,7 @@ TEXT_SUFFIXES = {".py", ".md", ".sql", ".yml", ".yaml", ".toml", ".cfg", ".txt",
 # A section of a doc, cited as: docs/method.md, "Valid codes"
 CITATION = re.compile(r'docs/([\w.-]+\.md)[,:]? "([^"]+)"')
 OUTSIDE = re.compile(r"\.\./shared|shared/(?:method|data-contract|stack-notes|seeds|reference)"
-                     r"|\bissue #\d+", re.IGNORECASE)
+                     r"|\bissue(?:\s|--|#\s)*#\d+", re.IGNORECASE)  # also across a comment's lines
 
 
 def _files() -> dict[str, str]:
@@ -62,4 +62,5 @@ def test_every_cited_section_of_the_docs_exists():
 
 def test_the_checks_above_can_fail():
     assert OUTSIDE.search("see ../shared/method.md") and OUTSIDE.search("(issue #11)")
+    assert OUTSIDE.search("took 40 s (issue\n-- #11)")
     assert not any(s.startswith("No such section") for s in _sections("# Method\n**Valid.**"))

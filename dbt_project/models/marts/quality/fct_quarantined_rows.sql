@@ -10,16 +10,23 @@
         "{{ delete_given_parent('lpr3__forloebsmarkoerer', 'stg_lpr3__forloebsmarkoerer', 'course_key', 'stg_lpr3__forloeb', 'course_key') }}",
     ]
 ) }}
+-- The pre-hooks' orphan deletions read these children and parents (incremental_quarantine.sql):
+-- depends_on: {{ ref('stg_lpr2__t_sksube') }}
+-- depends_on: {{ ref('stg_lpr3__procedurer_andre') }}
+-- depends_on: {{ ref('stg_lpr3__forloeb') }}
+-- depends_on: {{ ref('stg_lpr3__forloebsmarkoerer') }}
 -- The quarantine (docs/extract-contract.md, "What bad input gets"): every readable raw row that
 -- breaks a row rule, with the rule, the delivery month, the file and the row, so a steward
 -- can find it in the delivery. Such rows are counted nowhere: each model that applies the
 -- rule leaves them out (named in the model). No person key is carried here.
 -- Incremental by delivery month (macros/incremental_quarantine.sql): on an incremental
 -- refresh each rule judges the pending months' rows (judged_month); an orphan is still
--- looked for among the parents of every month. A parent table is read in a `not exists`
--- of its own rule, not through a shared import CTE: DuckDB materialises a CTE read more
--- than once, which copied seven years of contacts and took 40 s for one new month (issue
--- #11), and the month filter then reached the children only after the joins.
+-- looked for among the parents of every month. Each import CTE is read once: DuckDB
+-- materialises a CTE read more than once, which copied seven years of contacts and took
+-- 40 s for one new month at national volume, and the month filter then reached
+-- the children only after the joins. So a visit's parent is read in a `not exists` of its
+-- own rule, and the registrations' persons come from the view int_procedures__with_person,
+-- through which the month filter reaches the raw rows.
 with lpr2_contacts as (
     select * from {{ ref('stg_lpr2__t_adm') }}
 ),
@@ -28,20 +35,12 @@ lpr2_visits as (
     select * from {{ ref('stg_lpr2__t_bes') }}
 ),
 
-lpr2_procedures as (
-    select * from {{ ref('stg_lpr2__t_sksube') }}
-),
-
 lpr3_contacts as (
     select * from {{ ref('stg_lpr3__kontakter') }}
 ),
 
-lpr3_procedures as (
-    select * from {{ ref('stg_lpr3__procedurer_andre') }}
-),
-
-lpr3_markers as (
-    select * from {{ ref('stg_lpr3__forloebsmarkoerer') }}
+registrations as (
+    select * from {{ ref('int_procedures__with_person') }}
 ),
 
 addresses as (
@@ -119,25 +118,6 @@ quarantined as (
 
     union all
 
-    -- Other LPR2 procedures (AW markers and the rest) of no known contact.
-    select
-        'lpr2__t_sksube' as source_table,
-        lpr2_procedures.delivery_month,
-        lpr2_procedures.source_file,
-        lpr2_procedures.source_row,
-        'orphan_key' as rule,
-        'v_recnum not in t_adm' as detail
-    from lpr2_procedures
-    where
-        lpr2_procedures.procedure_code not like 'ZZ0175%'
-        and {{ judged_month('lpr2_procedures.delivery_month') }}
-        and not exists (
-            select 1 from {{ ref('stg_lpr2__t_adm') }} as parent
-            where parent.contact_key = lpr2_procedures.contact_key
-        )
-
-    union all
-
     -- An LPR3 contact that ends before it starts.
     select
         'lpr3__kontakter' as source_table,
@@ -151,53 +131,28 @@ quarantined as (
 
     union all
 
-    -- Other LPR3 procedures of no known contact or course.
+    -- Other procedures and the course markers whose key reaches no person (a contact or
+    -- course in no loaded month): every registration row but the plan codes, which come
+    -- with their own reason above.
     select
-        'lpr3__procedurer_andre' as source_table,
-        lpr3_procedures.delivery_month,
-        lpr3_procedures.source_file,
-        lpr3_procedures.source_row,
+        source_table,
+        delivery_month,
+        source_file,
+        source_row,
         'orphan_key' as rule,
-        'dw_ek_kontakt not in kontakter, or no contact and dw_ek_forloeb not in forloeb'
-            as detail
-    from lpr3_procedures
+        case source_table
+            when 'lpr2__t_sksube' then 'v_recnum not in t_adm'
+            when 'lpr3__procedurer_andre'
+                then
+                    'dw_ek_kontakt not in kontakter, '
+                    || 'or no contact and dw_ek_forloeb not in forloeb'
+            else 'dw_ek_forloeb not in forloeb'
+        end as detail
+    from registrations
     where
-        lpr3_procedures.procedure_code not like 'ZZ0175%'
-        and {{ judged_month('lpr3_procedures.delivery_month') }}
-        and (
-            (
-                lpr3_procedures.contact_key is not null
-                and not exists (
-                    select 1 from {{ ref('stg_lpr3__kontakter') }} as parent
-                    where parent.contact_key = lpr3_procedures.contact_key
-                )
-            )
-            or (
-                lpr3_procedures.contact_key is null
-                and not exists (
-                    select 1 from {{ ref('stg_lpr3__forloeb') }} as parent
-                    where parent.course_key = lpr3_procedures.course_key
-                )
-            )
-        )
-
-    union all
-
-    -- A course marker of no known course.
-    select
-        'lpr3__forloebsmarkoerer' as source_table,
-        lpr3_markers.delivery_month,
-        lpr3_markers.source_file,
-        lpr3_markers.source_row,
-        'orphan_key' as rule,
-        'dw_ek_forloeb not in forloeb' as detail
-    from lpr3_markers
-    where
-        {{ judged_month('lpr3_markers.delivery_month') }}
-        and not exists (
-            select 1 from {{ ref('stg_lpr3__forloeb') }} as parent
-            where parent.course_key = lpr3_markers.course_key
-        )
+        person_key is null
+        and not (source_table <> 'lpr3__forloebsmarkoerer' and code like 'ZZ0175%')
+        and {{ judged_month('delivery_month') }}
 
     union all
 
