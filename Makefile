@@ -23,11 +23,15 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # dagster-dbt loads the dbt manifest when the definitions load: parse first. With the
-# warehouse path a run uses (the absolute default, as gop run passes it), since dbt parses
-# everything again when the profile differs; a run's first dbt step reuses this parse.
-$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/seeds dbt_project/macros -type f) dbt_project/dbt_project.yml
-	cd dbt_project && GOP_WAREHOUSE_PATH="$${GOP_WAREHOUSE_PATH:-$(CURDIR)/data/warehouse.duckdb}" \
-		../$(BIN)/dbt parse --quiet --profiles-dir .
+# connection --vars a full run's dbt steps pass (orchestration/core/refresh.py,
+# dbt_connection_vars, from the settings), since dbt parses everything again when its vars
+# or profile differ; a full run's first dbt step reuses this parse.
+CONNECTION_VARS = $(BIN)/python -c "import json; from orchestration.app.config import \
+	duckdb_config, load_settings; from orchestration.core.refresh import dbt_connection_vars; \
+	s = load_settings(); print(json.dumps(dbt_connection_vars(str(s.warehouse_path), duckdb_config(s))))"
+$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/seeds dbt_project/macros -type f) dbt_project/dbt_project.yml dbt_project/profiles.yml
+	vars="$$($(CONNECTION_VARS))" && cd dbt_project && \
+		../$(BIN)/dbt parse --quiet --profiles-dir . --vars "$$vars"
 	touch $(MANIFEST)
 
 dbt-parse: $(MANIFEST)

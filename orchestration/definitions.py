@@ -23,7 +23,7 @@ from orchestration.defs.recovery.sensors import recover_dead_runs
 from orchestration.defs.refresh.assets import refresh_record
 from orchestration.defs.refresh.automation import refresh_after_ingest
 from orchestration.defs.refresh.jobs import refresh_job
-from orchestration.defs.resources import DataDocs, Exports, Landing, Warehouse
+from orchestration.defs.resources import Alerting, DataDocs, Exports, Landing, Warehouse
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
@@ -33,7 +33,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         assets=[raw_monthly_deliveries, cpr_t_adresse, *build_dbt_assets(project),
                 plans_linked_csv, linkage_charts, table1_persons_by_municipality,
                 refresh_record],
-        asset_checks=build_gx_checks(),
+        asset_checks=build_gx_checks(settings.gates),
         jobs=[ingest_deliveries_job, refresh_job],
         schedules=[monthly_refresh],
         sensors=[new_deliveries, refresh_after_ingest, alert_on_run_failure,
@@ -44,7 +44,8 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
             "landing": Landing(path=str(settings.landing_dir)),
             "exports_dir": Exports(path=str(settings.export_dir),
                                    complementary_suppression=settings.complementary_suppression),
-            "data_docs": DataDocs(path=str(settings.gx_dir)),
+            "data_docs": DataDocs.given(str(settings.gx_dir), settings.gates),
+            "alerting": Alerting.given(settings.alerts),
             # dagster-dbt takes the DbtProject itself (its validator reads the folder from it);
             # the field is annotated as a path.
             "dbt": LocalDbtCliResource(project_dir=project,  # type: ignore[arg-type]

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.core.settings import AlertChannels, GateSettings
+
 # name -> (environment variable, default relative to the working directory)
 _DEFAULTS = {
     "landing_dir": ("GOP_LANDING_DIR", "data/landing"),
@@ -41,6 +43,9 @@ class Settings:
     # years ran out of memory (int_stays__lpr3_chained beside a unique test, 4 GB; alone it
     # builds in 39 s), so one by default.
     dbt_threads: int = 1
+    # The quality gates' settings and the alert channels (orchestration/core/settings.py).
+    gates: GateSettings = GateSettings()
+    alerts: AlertChannels = AlertChannels()
 
 
 def load_settings(**overrides: str | Path | None) -> Settings:
@@ -63,6 +68,7 @@ def load_settings(**overrides: str | Path | None) -> Settings:
     if not (dbt_threads.isdigit() and int(dbt_threads) > 0):
         raise ValueError(f"GOP_DBT_THREADS={dbt_threads!r}: use a whole number of at least 1")
     paths = {k: v.absolute() for k, v in values.items()}
+    gates, alerts = _gate_settings(), _alert_channels()
     warehouse = paths["warehouse_path"]
     return Settings(**paths,
                     duckdb_temp_dir=(Path(temp).absolute() if temp
@@ -70,7 +76,45 @@ def load_settings(**overrides: str | Path | None) -> Settings:
                     complementary_suppression=flag in ("true", "1", "yes"),
                     duckdb_memory_limit=memory.replace(" ", ""),
                     duckdb_threads=int(threads) if threads else None,
-                    dbt_threads=int(dbt_threads))
+                    dbt_threads=int(dbt_threads), gates=gates, alerts=alerts)
+
+
+def _number(var: str, default: str, kind: type, low: float, high: float | None = None):
+    text = os.environ.get(var, default).strip()
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise ValueError(f"{var}={text!r}: use a {kind.__name__} {bounds}")
+    return value
+
+
+def _gate_settings() -> GateSettings:
+    pattern = os.environ.get("GOP_PERSON_KEY_PATTERN") or None
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"GOP_PERSON_KEY_PATTERN={pattern!r}: not a regular expression "
+                             f"({exc})") from None
+    return GateSettings(
+        quarantine_threshold=_number("GOP_QUARANTINE_THRESHOLD", "0.001", float, 0, 1),
+        quarantine_min_rows=_number("GOP_QUARANTINE_MIN_ROWS", "10", int, 0),
+        person_key_pattern=pattern,
+        yoy_warn_share=_number("GOP_YOY_WARN_SHARE", "0.5", float, 0),
+        data_docs_url=os.environ.get("GOP_DATA_DOCS_URL", "http://127.0.0.1:3001"))
+
+
+def _alert_channels() -> AlertChannels:
+    return AlertChannels(
+        webhook_url=os.environ.get("GOP_ALERT_WEBHOOK_URL") or None,
+        smtp_host=os.environ.get("GOP_ALERT_SMTP_HOST") or None,
+        smtp_port=_number("GOP_ALERT_SMTP_PORT", "25", int, 1, 65535),
+        email_from=os.environ.get("GOP_ALERT_EMAIL_FROM", "gop-platform@localhost"),
+        email_to=os.environ.get("GOP_ALERT_EMAIL_TO") or None,
+        ui_url=os.environ.get("GOP_UI_URL", "http://127.0.0.1:3000"))
 
 
 def duckdb_config(settings: Settings) -> dict[str, str]:
@@ -84,7 +128,11 @@ def duckdb_config(settings: Settings) -> dict[str, str]:
 
 
 def export_to_environment(settings: Settings) -> None:
-    """Make the settings visible to child processes (dbt reads the warehouse path)."""
+    """Make the settings visible to child processes (dbt reads the warehouse path), and keep
+    the libraries offline: no telemetry from GX or dbt unless the environment asks for it
+    (docs/stack.md)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ["GOP_LANDING_DIR"] = str(settings.landing_dir)
     os.environ["GOP_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["GOP_EXPORT_DIR"] = str(settings.export_dir)

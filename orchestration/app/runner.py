@@ -87,24 +87,26 @@ def prepare_instance(settings: Settings) -> DagsterInstance:
     return DagsterInstance.get()
 
 
-def _fail(summary: RunSummary, instance, result) -> RunSummary:
+def _fail(summary: RunSummary, instance, result, settings: Settings) -> RunSummary:
     """Record a failed run's steps and checks, and alert: in-process runs have no sensor
     daemon, so `gop run` alerts itself with the same message as the sensors. A WARN check
     of the failed run is a warning, not one of its failures."""
     from orchestration.defs.alerts import channels
 
     summary.success = False
-    found = channels.alert_for_run(instance, result.dagster_run, failed=True)
+    found = channels.alert_for_run(instance, result.dagster_run, failed=True,
+                                   channels=settings.alerts)
     summary.failures = [f for f in found if not channels.is_warning(f)]
     summary.warnings += [f for f in found if channels.is_warning(f)]
     return summary
 
 
-def _warn(summary: RunSummary, instance, result) -> None:
+def _warn(summary: RunSummary, instance, result, settings: Settings) -> None:
     """A successful run whose warn checks failed alerts too, as the sensor would."""
     from orchestration.defs.alerts import channels
 
-    summary.warnings += channels.alert_for_run(instance, result.dagster_run, failed=False)
+    summary.warnings += channels.alert_for_run(instance, result.dagster_run, failed=False,
+                                               channels=settings.alerts)
 
 
 def _changed(settings: Settings, months: list[str]) -> list[str]:
@@ -140,7 +142,7 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
         from orchestration.defs.alerts import channels
 
         channels.send(channels.Alert("Delivery refused: a folder cannot be placed", "-", "gop run",
-                                 [str(exc)]))
+                                     [str(exc)]), settings.alerts)
         raise
     months = [m for m in found
               if (first is None or m >= first) and (last is None or m <= last)]
@@ -164,9 +166,9 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
             instance=instance, run_config=QUIET, raise_on_error=False,
             tags={RANGE_START: start, RANGE_END: end, **tags})
         if not result.success:
-            return _fail(summary, instance, result)
+            return _fail(summary, instance, result, settings)
         summary.loaded += [m for m in to_load if start <= m <= end]
-        _warn(summary, instance, result)
+        _warn(summary, instance, result, settings)
     if not refresh:
         return summary
     forced = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
@@ -174,8 +176,8 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
         instance=instance, run_config=QUIET, raise_on_error=False,
         tags={**tags, **forced, "gop/run_date": date.today().isoformat()})
     if not result.success:
-        return _fail(summary, instance, result)
+        return _fail(summary, instance, result, settings)
     summary.refreshed = True
-    _warn(summary, instance, result)
+    _warn(summary, instance, result, settings)
     summary.exports = sorted(settings.export_dir.glob("*")) if settings.export_dir.is_dir() else []
     return summary

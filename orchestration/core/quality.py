@@ -19,7 +19,6 @@ Failing rows of raw suites are located by delivery file and row (`_source_file`,
 """
 
 import csv
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -31,6 +30,7 @@ import yaml
 from orchestration.core.contract import TABLE_BY_KEY
 from orchestration.core.ingest import PERSON_COLUMNS
 from orchestration.core.paths import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from orchestration.core.settings import GateSettings
 from orchestration.core.sql import sql_string
 
 SAMPLE_SIZE = 5
@@ -130,28 +130,20 @@ class SuiteOutcome:
         return [o for o in self.outcomes if o.success and o.unexpected_count]
 
 
-def quarantine_threshold() -> float:
-    return float(os.environ.get("GOP_QUARANTINE_THRESHOLD", "0.001"))
-
-
-def quarantine_min_rows() -> int:
-    """A row rule broken by at most this many rows of a delivery quarantines them whatever
-    their share: in a tiny delivery (a first trial, a small region) one bad row is already
-    more than 0.1 %, and refusing the month for it would help no one."""
-    return int(os.environ.get("GOP_QUARANTINE_MIN_ROWS", "10"))
-
-
 # An expectation with this placeholder is left out while its setting is unset: keys are
 # opaque strings by default (docs/extract-contract.md, "CSV format"), a shape is an opt-in rule.
 OPTIONAL_PLACEHOLDERS = ("person_key_pattern",)
 
 
-def _placeholders() -> dict[str, Any]:
+DEFAULT_GATES = GateSettings()  # the defaults of docs/operations.md, "Configuration"
+
+
+def _placeholders(gates: GateSettings) -> dict[str, Any]:
     return {
-        "person_key_pattern": os.environ.get("GOP_PERSON_KEY_PATTERN") or None,
-        "quarantine_mostly": 1 - quarantine_threshold(),
+        "person_key_pattern": gates.person_key_pattern,
+        "quarantine_mostly": 1 - gates.quarantine_threshold,
         "today": date.today().isoformat(),
-        "yoy_warn_share": float(os.environ.get("GOP_YOY_WARN_SHARE", "0.5")),
+        "yoy_warn_share": gates.yoy_warn_share,
     }
 
 
@@ -177,8 +169,9 @@ def _resolve(value: Any, values: dict[str, Any]) -> Any:
     return value
 
 
-def load_suites(root: Path = EXPECTATIONS_DIR) -> list[SuiteSpec]:
-    values = _placeholders()
+def load_suites(root: Path = EXPECTATIONS_DIR,
+                gates: GateSettings = DEFAULT_GATES) -> list[SuiteSpec]:
+    values = _placeholders(gates)
     specs = []
     for path in sorted(root.glob("*/*.yml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -420,14 +413,14 @@ class Validator:
     the validations since the last call, and the index once: the index lists every
     validation ever kept, so building it per suite would cost more every month."""
 
-    def __init__(self, docs_dir: Path | None = None):
+    def __init__(self, docs_dir: Path | None = None, gates: GateSettings = DEFAULT_GATES):
         self.docs_dir = docs_dir
+        self.gates = gates
         self._context = None
         self._unpublished: list[tuple[SuiteOutcome, Any]] = []  # outcome, its result's id
 
     def _gx_context(self):
         if self._context is None:
-            os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
             import great_expectations as gx
 
             self._context = (
@@ -469,10 +462,10 @@ class Validator:
                     outcome.success = outcome.unexpected_count == 0
                 else:
                     # `mostly` holds over the whole relation; a few rows are quarantined
-                    # whatever their share (quarantine_min_rows).
+                    # whatever their share (GateSettings.quarantine_min_rows).
                     share = 1 - outcome.unexpected_count / rows
-                    outcome.success = (share >= mostly
-                                       or outcome.unexpected_count <= quarantine_min_rows())
+                    few = outcome.unexpected_count <= self.gates.quarantine_min_rows
+                    outcome.success = share >= mostly or few
             outcomes.append(outcome)
         suite_outcome = SuiteOutcome(spec.name, all(o.success for o in outcomes), rows, outcomes)
         if self.docs_dir is not None:
@@ -541,7 +534,8 @@ class Validator:
         context = self._gx_context()
         context.build_data_docs(resource_identifiers=[key for _, key in pending])
         for outcome, key in pending:
-            outcome.docs_url = _docs_page(context, key, self.docs_dir)
+            outcome.docs_url = _docs_page(context, key, self.docs_dir,
+                                          self.gates.data_docs_url)
 
 
 def _samples(con, query: str, spec: SuiteSpec, expectation: dict[str, Any], rule: str,
@@ -567,16 +561,15 @@ def _samples(con, query: str, spec: SuiteSpec, expectation: dict[str, Any], rule
             outcome.locations.append(f"{values[-2]} row {int(values[-1])}")
 
 
-def _docs_page(context, identifier, docs_dir: Path) -> str | None:
+def _docs_page(context, identifier, docs_dir: Path, base: str) -> str | None:
     """The Data Docs page of a validation result, as a URL a browser opens from the Dagster
-    UI: under GOP_DATA_DOCS_URL (`make data-docs` serves the folder there), since browsers
-    block file:// links from a web page (docs/stack.md)."""
+    UI: under `base` (GateSettings.data_docs_url; `make data-docs` serves the folder there),
+    since browsers block file:// links from a web page (docs/stack.md)."""
     sites = context.get_docs_sites_urls(resource_identifier=identifier)
     if not sites or not sites[0].get("site_url"):
         return None
     page = sites[0]["site_url"]
     root = (docs_dir / "gx" / "uncommitted" / "data_docs" / "local_site").as_uri()
-    base = os.environ.get("GOP_DATA_DOCS_URL", "http://127.0.0.1:3001")
     return base.rstrip("/") + page.removeprefix(root) if page.startswith(root) else page
 
 

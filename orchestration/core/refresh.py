@@ -96,13 +96,26 @@ def dbt_vars(plan: RefreshPlan) -> dict:
 UNCHANGED_BY_DATA = ("resource_type:unit_test",)
 
 
-def dbt_build_args(plan: RefreshPlan) -> list[str]:
-    """The `dbt build` arguments of a layer step of the refresh under way."""
+def dbt_connection_vars(warehouse_path: str, duckdb_settings: Mapping[str, str]) -> dict:
+    """dbt's connection as `--vars`, which dbt_project/profiles.yml reads first: the file and
+    the DuckDB settings the Dagster resource was given, without changing the environment
+    of the process (dagster-dbt's `cli()` passes only the process's own environment)."""
+    found = {"gop_warehouse_path": warehouse_path}
+    for name in ("memory_limit", "temp_directory"):
+        if name in duckdb_settings:
+            found[f"gop_duckdb_{name}"] = duckdb_settings[name]
+    return found
+
+
+def dbt_build_args(plan: RefreshPlan, connection: Mapping[str, str] | None = None) -> list[str]:
+    """The `dbt build` arguments of a layer step of the refresh under way, on `connection`
+    (dbt_connection_vars; without it, the profile's environment defaults)."""
+    given = dict(connection or {})
     if plan.full:
-        return ["build", "--full-refresh"]
+        return ["build", "--full-refresh"] + (["--vars", json.dumps(given)] if given else [])
     # One value, space-separated: dagster-dbt folds --exclude into its own selection and
     # takes a single value after the flag.
-    return ["build", "--vars", json.dumps(dbt_vars(plan)),
+    return ["build", "--vars", json.dumps({**given, **dbt_vars(plan)}),
             "--exclude", " ".join(UNCHANGED_BY_DATA)]
 
 

@@ -336,7 +336,9 @@ def test_a_failing_staging_gate_stops_the_later_layers_and_exports_in_its_run(
                  "    kwargs: {column: gop_type_code, value_set: [NONE]}\n"
                  "    meta: {rule: a rule no plan keeps (the test's)}\n")
     real_load_suites = quality.load_suites
-    monkeypatch.setattr(quality, "load_suites", lambda root=suites: real_load_suites(root))
+    monkeypatch.setattr(quality, "load_suites",
+                        lambda root=suites, gates=quality.DEFAULT_GATES: real_load_suites(root,
+                                                                                         gates))
     path = world.landing / MONTH / "gop" / "t_ggop.csv"
     header, rows = read_rows(path)
     write_rows(path, header, rows[1:])

@@ -5,16 +5,16 @@ import logging
 
 import pytest
 
+from orchestration.core.settings import AlertChannels
 from orchestration.defs.alerts import channels
 
 pytestmark = pytest.mark.unit
 
 
-def test_no_channel_configured_is_a_log_line(monkeypatch, caplog):
-    for var in ("GOP_ALERT_WEBHOOK_URL", "GOP_ALERT_SMTP_HOST", "GOP_ALERT_EMAIL_TO"):
-        monkeypatch.delenv(var, raising=False)
+def test_no_channel_configured_is_a_log_line(caplog):
     with caplog.at_level(logging.WARNING, logger="gop.alerts"):
-        delivered = channels.send(channels.Alert("Run failed: x", "r1", "x", ["check c failed"]))
+        delivered = channels.send(channels.Alert("Run failed: x", "r1", "x", ["check c failed"]),
+                                  AlertChannels())
     assert delivered == []
     assert "no alert channel configured" in caplog.text and "check c failed" in caplog.text
 
@@ -26,7 +26,7 @@ def test_payload_is_slack_and_teams_compatible():
     assert payload["failures"] == ["step s: boom"] and payload["run_url"].endswith("/abc")
 
 
-def test_an_email_line_that_begins_with_a_dot_arrives_whole(monkeypatch):
+def test_an_email_line_that_begins_with_a_dot_arrives_whole():
     """A long failure line is sent quoted-printable, and where its soft break falls before
     ".csv" SMTP's dot-stuffing doubles that dot on the wire: the mail must still name the file."""
     from email import message_from_string, policy
@@ -39,11 +39,8 @@ def test_an_email_line_that_begins_with_a_dot_arrives_whole(monkeypatch):
         [f"check gx_raw__gop__t_ggop: {'x' * n}2017-12/gop/t_ggop.csv row 17"]), to))
     smtp = Smtp()
     try:
-        monkeypatch.delenv("GOP_ALERT_WEBHOOK_URL", raising=False)
-        monkeypatch.setenv("GOP_ALERT_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("GOP_ALERT_SMTP_PORT", str(smtp.port))
-        monkeypatch.setenv("GOP_ALERT_EMAIL_TO", to)
-        assert channels.send(alert) == ["smtp"]
+        assert channels.send(alert, AlertChannels(smtp_host="127.0.0.1", smtp_port=smtp.port,
+                                                  email_to=to)) == ["smtp"]
         (mail,) = [message_from_string(m, policy=policy.default) for m in smtp.messages]
     finally:
         smtp.close()

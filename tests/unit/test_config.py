@@ -4,6 +4,7 @@ and reach every warehouse connection."""
 import pytest
 
 from orchestration.app.config import duckdb_config, load_settings
+from orchestration.core.settings import GateSettings
 from orchestration.defs.resources import Warehouse
 
 pytestmark = pytest.mark.unit
@@ -38,8 +39,14 @@ def test_the_spill_directory_defaults_beside_the_warehouse(tmp_path, monkeypatch
                                         ("GOP_DUCKDB_MEMORY_LIMIT", "4"),
                                         ("GOP_DUCKDB_THREADS", "0"),
                                         ("GOP_DBT_THREADS", "0"),
-                                        ("GOP_DUCKDB_THREADS", "two")])
-def test_a_bad_duckdb_setting_is_refused_by_name(monkeypatch, var, value):
+                                        ("GOP_DUCKDB_THREADS", "two"),
+                                        ("GOP_QUARANTINE_THRESHOLD", "5 %"),
+                                        ("GOP_QUARANTINE_THRESHOLD", "1.5"),
+                                        ("GOP_QUARANTINE_MIN_ROWS", "-1"),
+                                        ("GOP_YOY_WARN_SHARE", "half"),
+                                        ("GOP_PERSON_KEY_PATTERN", "[0-9"),
+                                        ("GOP_ALERT_SMTP_PORT", "smtp")])
+def test_a_bad_setting_is_refused_by_name(monkeypatch, var, value):
     monkeypatch.setenv(var, value)
     with pytest.raises(ValueError, match=var):
         load_settings()
@@ -61,3 +68,24 @@ def test_dbt_gets_the_same_duckdb_settings_when_it_connects():
                                              "preserve_insertion_order"}
     assert set(duckdb_config(load_settings())) <= set(output["config_options"])
     assert "GOP_DBT_THREADS" in str(output["threads"])
+
+
+def test_the_gates_and_the_alerts_are_given_their_settings(monkeypatch):
+    """The gates and the alert sensors read no environment of their own: app/config.py reads
+    it once and the definitions hand the records to the resources."""
+    from orchestration.definitions import build_definitions
+
+    monkeypatch.setenv("GOP_QUARANTINE_THRESHOLD", "0.02")
+    monkeypatch.setenv("GOP_QUARANTINE_MIN_ROWS", "3")
+    monkeypatch.setenv("GOP_PERSON_KEY_PATTERN", "^[0-9]+$")
+    monkeypatch.setenv("GOP_DATA_DOCS_URL", "http://docs.example")
+    monkeypatch.setenv("GOP_ALERT_WEBHOOK_URL", "http://hook.example")
+    monkeypatch.setenv("GOP_ALERT_SMTP_PORT", "2525")
+    settings = load_settings()
+    assert settings.gates == GateSettings(0.02, 3, "^[0-9]+$", 0.5, "http://docs.example")
+    assert (settings.alerts.webhook_url, settings.alerts.smtp_port) == ("http://hook.example",
+                                                                        2525)
+    monkeypatch.setenv("GOP_QUARANTINE_THRESHOLD", "0.9")  # too late: the record was read
+    resources = build_definitions(settings).resources
+    assert resources["data_docs"].gates == settings.gates
+    assert resources["alerting"].channels == settings.alerts

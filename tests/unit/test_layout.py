@@ -91,3 +91,18 @@ def test_the_checks_above_can_fail(tmp_path):
     assert "orchestration.app.runner" in _imports(module)
     assert ROOMS.index(_room("orchestration.app.runner")) < ROOMS.index(
         _room("orchestration.core.ingest"))
+
+
+def test_only_the_settings_module_touches_the_environment():
+    """Every setting is read in one place (orchestration/app/config.py); the core and the
+    definitions are given records (orchestration/core/settings.py), and no step changes
+    the process's environment."""
+    touching = []
+    for path in PACKAGE.rglob("*.py"):
+        if _module(path) == SETTINGS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id == "os" and node.attr in ("environ", "getenv", "putenv")):
+                touching.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
+    assert touching == []

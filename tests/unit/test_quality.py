@@ -5,6 +5,7 @@ import duckdb
 import pytest
 
 from orchestration.core import quality
+from orchestration.core.settings import GateSettings
 
 pytestmark = pytest.mark.unit
 
@@ -134,8 +135,8 @@ def test_one_publish_renders_every_page_of_the_validations_before_it(tmp_path, c
 
 
 # --- person keys are opaque, and no GX file ever holds one ------------------------------------
-def _raw_suite(name: str) -> quality.SuiteSpec:
-    (spec,) = [s for s in quality.load_suites() if s.name == f"raw.{name}"]
+def _raw_suite(name: str, gates: GateSettings = quality.DEFAULT_GATES) -> quality.SuiteSpec:
+    (spec,) = [s for s in quality.load_suites(gates=gates) if s.name == f"raw.{name}"]
     return spec
 
 
@@ -144,21 +145,19 @@ def _shape_rules(spec: quality.SuiteSpec) -> list[str]:
             if "GOP_PERSON_KEY_PATTERN" in e["meta"].get("rule", "")]
 
 
-def test_keys_are_opaque_by_default_and_a_shape_is_opt_in(monkeypatch):
-    monkeypatch.delenv("GOP_PERSON_KEY_PATTERN", raising=False)
+def test_keys_are_opaque_by_default_and_a_shape_is_opt_in():
     assert _shape_rules(_raw_suite("lpr2__t_adm")) == []
-    monkeypatch.setenv("GOP_PERSON_KEY_PATTERN", "^[0-9A-F]{16}$")
-    assert len(_shape_rules(_raw_suite("lpr2__t_adm"))) == 1
+    shaped = GateSettings(person_key_pattern="^[0-9A-F]{16}$")
+    assert len(_shape_rules(_raw_suite("lpr2__t_adm", shaped))) == 1
 
 
 KEYS = ["secret-person-0001", "SECRET-PERSON-0002", "Zz9-secret-0003"]
 
 
-def test_a_failing_key_rule_leaves_no_key_in_any_file_gx_writes(tmp_path, monkeypatch):
+def test_a_failing_key_rule_leaves_no_key_in_any_file_gx_writes(tmp_path):
     """GX keeps a sample of unexpected values per expectation in its results and Data Docs;
     the rule on a person key is judged in DuckDB, so only true/false reaches GX."""
-    monkeypatch.setenv("GOP_PERSON_KEY_PATTERN", "^[0-9]+$")  # no key here matches
-    spec = _raw_suite("gop__t_ggop")
+    spec = _raw_suite("gop__t_ggop", GateSettings(person_key_pattern="^[0-9]+$"))  # none match
     con = duckdb.connect()
     con.execute("create schema raw")
     con.execute("""create table raw.gop__t_ggop as select 'b' || i as brev_id,
@@ -230,8 +229,7 @@ expectations:
     (100_000, 200, False),  # 0.2 %: beyond both
 ])
 def test_the_quarantine_threshold_has_a_floor_of_rows_for_tiny_deliveries(
-        tmp_path, con, monkeypatch, rows, bad, passes):
-    monkeypatch.delenv("GOP_QUARANTINE_MIN_ROWS", raising=False)
+        tmp_path, con, rows, bad, passes):
     spec = _suite(tmp_path, ROW_RULE)
     con.execute(f"create table marts.t as select case when i < {bad} then 'x' else 'a' end "
                 f"as kind from range({rows}) t(i)")

@@ -1,11 +1,14 @@
 """The refresh plan (orchestration/core/refresh.py): when a refresh is full or incremental, and
 what dbt is told of it."""
 
+import json
+
 import duckdb
 import pytest
 
 from orchestration.core import refresh
 from orchestration.core.ingest import CHANGED_MONTHS_TABLE, ensure_raw_schema
+from orchestration.core.paths import DBT_PROJECT_DIR
 
 pytestmark = pytest.mark.unit
 
@@ -78,3 +81,19 @@ def test_a_replaced_month_of_a_parent_table_is_told_to_dbt(con):
     plan = refresh.plan_refresh(con, "logic-a")
     assert plan.parents_replaced
     assert '"gop_parents_replaced": true' in refresh.dbt_build_args(plan)[2]
+
+
+def test_dbt_is_told_the_resources_warehouse_as_vars_not_through_the_environment():
+    connection = refresh.dbt_connection_vars("/w/x.duckdb", {"memory_limit": "2GB",
+                                                             "temp_directory": "/w/x.tmp",
+                                                             "threads": "2"})
+    assert connection == {"gop_warehouse_path": "/w/x.duckdb", "gop_duckdb_memory_limit": "2GB",
+                          "gop_duckdb_temp_directory": "/w/x.tmp"}
+    full = refresh.dbt_build_args(refresh.RefreshPlan(True, "", 1), connection)
+    assert full[:2] == ["build", "--full-refresh"] and json.loads(full[3]) == connection
+    incremental = refresh.dbt_build_args(refresh.RefreshPlan(False, "", 2, ("2019-02",)),
+                                         connection)
+    told = json.loads(incremental[2])
+    assert told["gop_warehouse_path"] == "/w/x.duckdb" and told["gop_incremental"] is True
+    profile = (DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")
+    assert all(f"var('{name}'" in profile for name in connection)

@@ -1,10 +1,10 @@
 """Alerts when a run fails or a quality gate breaks (docs/operations.md).
 
-Channels come from the environment (read when an alert is sent):
-- GOP_ALERT_WEBHOOK_URL: an HTTP endpoint that takes JSON. The body has `text` (what Slack's
-  and Teams' incoming webhooks show) plus the fields a program would read.
-- GOP_ALERT_SMTP_HOST, GOP_ALERT_SMTP_PORT (25), GOP_ALERT_EMAIL_FROM, GOP_ALERT_EMAIL_TO
-  (comma-separated): e-mail over SMTP.
+The channels are given (core.settings.AlertChannels, from the GOP_ALERT_* settings that
+app/config.py reads):
+- a webhook: an HTTP endpoint that takes JSON. The body has `text` (what Slack's and
+  Teams' incoming webhooks show) plus the fields a program would read;
+- e-mail over SMTP (host, port, from, comma-separated to).
 With no channel configured, the alert is a log line. An alert names the run, the failed
 steps and checks (asset, check, failing rows) and links to the run in the UI; it never
 carries a person key or a count of 1-4 (check metadata already holds neither).
@@ -12,11 +12,12 @@ carries a person key or a count of 1-4 (check metadata already holds neither).
 
 import json
 import logging
-import os
 import smtplib
 import urllib.request
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+
+from orchestration.core.settings import AlertChannels
 
 log = logging.getLogger("gop.alerts")
 FAILURE_CLASS = "dagster._core.definitions.events.Failure"
@@ -42,24 +43,24 @@ class Alert:
                 "job": self.job, "failures": self.failures, "run_url": self.run_url}
 
 
-def run_url(run_id: str) -> str | None:
-    base = os.environ.get("GOP_UI_URL", "http://127.0.0.1:3000")
+def run_url(run_id: str, channels: AlertChannels) -> str | None:
+    base = channels.ui_url
     return f"{base.rstrip('/')}/runs/{run_id}" if base else None
 
 
-def email_message(alert: Alert, to: str) -> EmailMessage:
+def email_message(alert: Alert, to: str, sender: str = AlertChannels.email_from) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = f"[GOP platform] {alert.title}"
-    msg["From"] = os.environ.get("GOP_ALERT_EMAIL_FROM", "gop-platform@localhost")
+    msg["From"] = sender
     msg["To"] = to
     msg.set_content(alert.text())
     return msg
 
 
-def send(alert: Alert) -> list[str]:
+def send(alert: Alert, channels: AlertChannels) -> list[str]:
     """Send on every configured channel; returns the channels that delivered."""
     delivered = []
-    url = os.environ.get("GOP_ALERT_WEBHOOK_URL")
+    url = channels.webhook_url
     if url:
         req = urllib.request.Request(url, data=json.dumps(alert.payload()).encode(),
                                      headers={"Content-Type": "application/json"})
@@ -69,12 +70,11 @@ def send(alert: Alert) -> list[str]:
                     delivered.append("webhook")
         except OSError as exc:
             log.error("alert webhook failed: %s", exc)
-    host, to = os.environ.get("GOP_ALERT_SMTP_HOST"), os.environ.get("GOP_ALERT_EMAIL_TO")
+    host, to = channels.smtp_host, channels.email_to
     if host and to:
         try:
-            port = int(os.environ.get("GOP_ALERT_SMTP_PORT", "25"))
-            with smtplib.SMTP(host, port, timeout=10) as smtp:
-                smtp.send_message(email_message(alert, to))
+            with smtplib.SMTP(host, channels.smtp_port, timeout=10) as smtp:
+                smtp.send_message(email_message(alert, to, channels.email_from))
             delivered.append("smtp")
         except OSError as exc:
             log.error("alert e-mail failed: %s", exc)
@@ -140,11 +140,12 @@ def _describe_check(check) -> str:
     return text
 
 
-def alert_for_run(instance, run, failed: bool) -> list[str]:
+def alert_for_run(instance, run, failed: bool, channels: AlertChannels) -> list[str]:
     """The alert for a finished run: a failed run always; a successful run when a warn
     check failed (rows went to quarantine, the year-on-year change). Returns the failures."""
     failures = failures_of_run(instance, run.run_id)
     if failed or failures:
         title = f"{'Run failed' if failed else 'Quality warning'}: {run.job_name}"
-        send(Alert(title, run.run_id, run.job_name, failures, run_url(run.run_id)))
+        send(Alert(title, run.run_id, run.job_name, failures, run_url(run.run_id, channels)),
+             channels)
     return failures

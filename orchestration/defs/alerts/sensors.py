@@ -11,13 +11,15 @@ from dagster import (
 )
 
 from orchestration.defs.alerts import channels
+from orchestration.defs.resources import Alerting
 
 
 @run_failure_sensor(name="alert_on_run_failure", default_status=DefaultSensorStatus.RUNNING,
                     description="Alert when a run fails, e.g. a blocking quality gate or a "
                                 "broken delivery file.")
-def alert_on_run_failure(context: RunFailureSensorContext):
-    channels.alert_for_run(context.instance, context.dagster_run, failed=True)
+def alert_on_run_failure(context: RunFailureSensorContext, alerting: Alerting):
+    channels.alert_for_run(context.instance, context.dagster_run, failed=True,
+                           channels=alerting.channels)
 
 
 @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, name="alert_on_failed_warn_checks",
@@ -25,5 +27,6 @@ def alert_on_run_failure(context: RunFailureSensorContext):
                    description="Alert when a run succeeded but a warn check failed: rows of "
                                "a delivery went to quarantine, or the year-on-year change "
                                "on table 1.")
-def alert_on_failed_warn_checks(context: RunStatusSensorContext):
-    channels.alert_for_run(context.instance, context.dagster_run, failed=False)
+def alert_on_failed_warn_checks(context: RunStatusSensorContext, alerting: Alerting):
+    channels.alert_for_run(context.instance, context.dagster_run, failed=False,
+                           channels=alerting.channels)

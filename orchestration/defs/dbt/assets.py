@@ -6,7 +6,6 @@ intermediate -> marts reads as one lineage graph. Groups are the dbt layers.
 """
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -201,13 +200,10 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
         name=f"dbt_{layer}",
     )
     def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-        # dbt reads the warehouse path from the environment (dbt_project/profiles.yml); set it
-        # from the resource so dbt and Dagster always write the same file.
-        os.environ["GOP_WAREHOUSE_PATH"] = warehouse.path
-        # A dbt test runs in the first layer step where all its parents are built (a seed's
-        # relationship test from an intermediate model waits for that model's step); dbt's
-        # default, eager, would run it with the seed, on a model not yet built.
-        os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
+        # dbt is told the resource's warehouse as --vars (refresh.dbt_connection_vars), so dbt
+        # and Dagster always write the same file; a dbt test runs in the first layer step
+        # where all its parents are built (dbt_project.yml, flags: indirect_selection).
+        connection = refresh.dbt_connection_vars(warehouse.path, warehouse.duckdb_settings)
         # The three layer steps of a run share a target folder: the first parses, the later
         # two reuse its partial parse (a full parse costs ~6 s more per step).
         target = project.project_dir / project.target_path
@@ -221,7 +217,7 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
                                         refresh.forced_by(context.run.tags))
         context.log.info(f"dbt build of the {layer} layer: "
                          f"{'full' if plan.full else 'incremental'} ({plan.reason})")
-        invocation = dbt.cli(refresh.dbt_build_args(plan), context=context,
+        invocation = dbt.cli(refresh.dbt_build_args(plan, connection), context=context,
                              target_path=target / f"run-{context.run.run_id[:8]}")
         try:
             # dbt holds DuckDB's one write lock until it exits, so the events wait for it:

@@ -38,6 +38,8 @@ from orchestration.core.contract import (
     SNAPSHOT_TABLES,
 )
 from orchestration.core.contract import Table as ContractTable
+from orchestration.core.quality import DEFAULT_GATES
+from orchestration.core.settings import GateSettings
 from orchestration.core.sql import scalar
 from orchestration.defs.ingestion.partitions import delivery_months
 from orchestration.defs.quality.checks import check_metadata
@@ -94,9 +96,11 @@ def _results(con, loaded: list[ingest.LoadedFile], tables) -> list[MaterializeRe
     return results
 
 
-def raw_suites(tables) -> list[quality.SuiteSpec]:
+def raw_suites(tables, gates: GateSettings = DEFAULT_GATES) -> list[quality.SuiteSpec]:
+    """The raw suites of these tables; with the default gates for the check specs (their
+    names), with the run's own gates (DataDocs) when a delivery is judged."""
     keys = {t.key for t in tables}
-    return [s for s in quality.load_suites() if s.layer == "raw" and s.table in keys]
+    return [s for s in quality.load_suites(gates=gates) if s.layer == "raw" and s.table in keys]
 
 
 def _check_specs(tables) -> list[AssetCheckSpec]:
@@ -122,10 +126,10 @@ def _load(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing
           data_docs: DataDocs, months: list[str], tables):
     """Load the months, gated by the raw suites; yields the check results, then the
     materialisations, or raises Failure with nothing written."""
-    suites = raw_suites(tables)
+    suites = raw_suites(tables, data_docs.gates)
     outcomes: list[tuple[quality.SuiteSpec, quality.SuiteOutcome]] = []
 
-    validator = quality.Validator(data_docs.root)
+    validator = data_docs.validator()
 
     def gate(con, incoming: dict[str, str]) -> bool:
         for spec in suites:

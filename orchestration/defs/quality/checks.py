@@ -21,6 +21,8 @@ from dagster import (
 
 from orchestration.core import quality, refresh
 from orchestration.core.paths import DBT_PROJECT_DIR
+from orchestration.core.quality import DEFAULT_GATES
+from orchestration.core.settings import GateSettings
 from orchestration.defs.resources import DUCKDB_POOL, DataDocs, Warehouse
 
 
@@ -53,7 +55,7 @@ def check_metadata(outcome: quality.SuiteOutcome) -> dict:
     return meta
 
 
-def build_gx_checks() -> list:
+def build_gx_checks(gates: GateSettings = DEFAULT_GATES) -> list:
     """One blocking multi-asset check per layer (staging, intermediate, marts), a check
     per suite. Dagster fails a step when a blocking check in it fails, and skips everything
     that reads any asset of the step; so a failing gate on any model of a layer stops the
@@ -62,7 +64,7 @@ def build_gx_checks() -> list:
     per suite. Raw suites are checks of the ingestion assets, run before a delivery is
     written (orchestration/defs/ingestion/assets.py)."""
     by_layer: dict[str, list[quality.SuiteSpec]] = {}
-    for spec in quality.load_suites():
+    for spec in quality.load_suites(gates=gates):
         if spec.layer != "raw":
             by_layer.setdefault(spec.layer, []).append(spec)
     return [_layer_gate(layer, suites) for layer, suites in by_layer.items()]
@@ -87,7 +89,7 @@ def _layer_gate(layer: str, suites: list[quality.SuiteSpec]):
     def _gate(context: AssetCheckExecutionContext, warehouse: Warehouse, data_docs: DataDocs):
         # Every selected suite runs and reports, also after one has failed: Dagster fails the
         # step at its end, so the steward sees each broken rule of the layer at once.
-        validator = quality.Validator(data_docs.root)
+        validator = data_docs.validator()
         keys = sorted(context.selected_asset_check_keys, key=str)
         with warehouse.connect(read_only=True) as con:
             # The refresh's plan (orchestration/core/refresh.py): incremental, the stays' suite
