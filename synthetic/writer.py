@@ -1,7 +1,7 @@
 """Write a generated extract as the landing directory of docs/extract-contract.md."""
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 
 from orchestration.core.contract import TABLE_BY_KEY, TABLES, Table
 from synthetic import columns as col
-from synthetic.generator import build_model, month_index
+from synthetic.frame import month_index
+from synthetic.generator import draw_skeleton, month_tables
 
 # Key spaces: width and offset of each generated identifier (all digits, fixed width so
 # that text order is number order, which step 1's "smallest plan id" relies on).
@@ -153,11 +154,11 @@ def write_extract(
     if chunk_months < 1:
         raise ValueError("chunk_months must be at least 1")
     started = time.perf_counter()
-    model = build_model(scale, seed, first_month, last_month, calibrate, municipality_codes)
-    skeleton = model.build_skeleton()
-    fmt = _Formatter(seed, [m.code for m in model.munis])
+    skeleton, global_tables, facts = draw_skeleton(scale, seed, first_month, last_month,
+                                                   calibrate, municipality_codes)
+    fmt = _Formatter(seed, [m.code for m in skeleton.frame.munis])
     report = GenerationReport(out=out)
-    months = model.months()
+    months = skeleton.frame.months()
     files = _MonthFiles(out, file_format, months[0], months[-1], report)
 
     def add(tables: list[dict[str, dict]]) -> None:
@@ -173,25 +174,22 @@ def write_extract(
                 report.files += _write(arrow, out / table.relative_path(None), file_format)
                 report.rows[table.key] = arrow.num_rows
 
-    add([skeleton])
+    add([global_tables])
     files.flush()  # the GOP months: no LPR table shares a file with them
-    del skeleton
+    del global_tables  # at national volume most of the global draw's memory
+    n_stays = 0
     for i in range(0, len(months), chunk_months):
         chunk = months[i:i + chunk_months]
-        add([model.month_tables(m) for m in chunk])
+        drawn = [month_tables(skeleton, m) for m in chunk]
+        n_stays += sum(m.stays for m in drawn)
+        add([m.tables for m in drawn])
         files.flush(before=chunk[-1] + 1)
         # Arrow's allocator keeps freed blocks for reuse; give them back between chunks, or
         # the resident size grows with the LPR3 months' larger tables.
         pa.default_memory_pool().release_unused()
     files.flush()
 
-    report.facts = {
-        "persons_in_population": model.n_pop,
-        "plan_episodes": model.n_episodes,
-        "movers": model.n_movers,
-        "emigrants": model.n_emigrants,
-        "stays": model.n_stays,
-    }
+    report.facts = {**asdict(facts), "stays": n_stays}
     report.seconds = time.perf_counter() - started
     return report
 

@@ -116,7 +116,7 @@ def test_parquet_has_the_same_columns(tmp_path):
 def test_only_the_intended_contacts_end_before_they_start(landing):
     """The generator breaks the end-before-start rule on purpose in INVALID_ROWS_MIN contacts
     only; chained admission contacts must never do so by accident."""
-    from synthetic.generator import INVALID_ROWS_MIN
+    from synthetic.knobs import INVALID_ROWS_MIN
 
     broken = 0
     for path in landing.glob("*/lpr3/kontakter.csv"):
