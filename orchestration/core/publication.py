@@ -21,11 +21,6 @@ def _type_name(row_type: str) -> str:
         t.name_da for t in plan_types() if t.code == row_type)
 
 
-def danish(value: str) -> str:
-    """Digits with Danish thousands separators (seed 000: 159.263); '<5', 'x', '' as is."""
-    return f"{int(value):,}".replace(",", ".") if value.isdigit() else value
-
-
 def write_csv(path: Path, areas: list[tuple[str, str]], years: list[int],
               values: dict[Cell, str]) -> int:
     """table1_persons_by_municipality.csv: every area x row_type x year once."""
@@ -84,10 +79,26 @@ def note_text(years: list[int], audit: list[Cell], hidden: list[Cell],
     return lines
 
 
+# Excel's built-in thousands format: a Danish Excel shows 1.599, an English one 1,599.
+THOUSANDS = "#,##0"
+
+
+def cell_value(value: str) -> int | str | None:
+    """A published value as a workbook cell: a count as a number (so a column can be summed),
+    `<5` and `x` as the text they are published as, an empty cell empty."""
+    if value.isdigit():
+        return int(value)
+    return value or None
+
+
 def write_workbook(path: Path, areas: list[tuple[str, str]], years: list[int],
                    values: dict[Cell, str], note: list[str]) -> None:
+    """Sheet "Tabel 1" laid out like seed 000 (an area's name on its first row, the four row
+    types under it, a column per year), counts as numbers in a thousands format, the header
+    frozen; sheet "Note" holds the note and the disclosure audit."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active
@@ -95,25 +106,32 @@ def write_workbook(path: Path, areas: list[tuple[str, str]], years: list[int],
     ws.append([f"Tabel 1. Antal unikke personer, der har fået udarbejdet en genoptræningsplan "
                f"jf. sundhedsloven §140, {years[0]}-{years[-1]}"])
     ws["A1"].font = Font(bold=True, size=12)
-    ws.append([])
+    ws.append(["Se arket Note for regler og diskretionering."])
     ws.append(["Kommune", "Type", *years])
     for cell in ws[3]:
         cell.font = Font(bold=True)
+    right = Alignment(horizontal="right")
     for code, name in areas:
         for i, (row_type, label) in enumerate(row_labels().items()):
             ws.append([name if i == 0 else None, label,
-                       *(danish(values[Cell(code, row_type, y)]) for y in years)])
+                       *(cell_value(values[Cell(code, row_type, y)]) for y in years)])
             if i == 0:
                 ws.cell(ws.max_row, 1).font = Font(bold=True)
             for col in range(3, 3 + len(years)):
-                ws.cell(ws.max_row, col).alignment = Alignment(horizontal="right")
-    ws.append([])
-    for line in note:
-        ws.append([line])
-        ws.cell(ws.max_row, 1).alignment = Alignment(wrap_text=False)
+                cell = ws.cell(ws.max_row, col)
+                cell.number_format = THOUSANDS
+                cell.alignment = right  # '<5' and 'x' line up with the numbers
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 42
-    ws.freeze_panes = "C4"
+    for col in range(3, 3 + len(years)):
+        ws.column_dimensions[get_column_letter(col)].width = 10
+    ws.freeze_panes = "C4"  # the title, the header and the two label columns stay in view
+
+    notes = wb.create_sheet("Note")
+    notes.column_dimensions["A"].width = 120
+    for line in note:
+        notes.append([line])
+        notes.cell(notes.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
     with atomic_path(path) as tmp:
         wb.save(tmp)
         reproducible_xlsx(tmp)

@@ -73,8 +73,8 @@ def test_long_csv_is_the_contract(calibrated):
 
 
 def test_workbook_is_laid_out_like_seed000(calibrated):
-    ws = load_workbook(calibrated / "exports" / "table1_persons_by_municipality.xlsx").active
-    rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+    book = load_workbook(calibrated / "exports" / "table1_persons_by_municipality.xlsx")
+    rows = [tuple(r) for r in book["Tabel 1"].iter_rows(values_only=True)]
     assert rows[2][:3] == ("Kommune", "Type", 2015)
     assert rows[3][:2] == ("Hele landet", "1) I alt")
     assert [r[1] for r in rows[3:7]] == ["1) I alt", "2) Almen genoptræning",
@@ -83,9 +83,10 @@ def test_workbook_is_laid_out_like_seed000(calibrated):
     areas = [r[0] for r in rows[3:403:4]]
     assert areas[:3] == ["Hele landet", "Albertslund", "Allerød"] and len(areas) == 100
     allerod_2016 = rows[3 + 4 * 2][3]  # Allerød I alt 2016 (seed: 650)
-    assert allerod_2016 == "650"
-    assert any(isinstance(v, str) and "." in v for v in rows[3][2:])  # 1.234
-    note = " ".join(r[0] for r in rows[404:] if r and r[0])
+    assert allerod_2016 == 650
+    assert all(isinstance(v, int) and v >= 1000 for v in rows[3][2:])  # national I alt
+    assert len(rows) == 3 + 100 * 4
+    note = " ".join(r[0] for r in book["Note"].iter_rows(values_only=True) if r[0])
     assert "14. dag" in note and "ZZ0175V" in note and "rundet ned til nærmeste 5" in note
     assert "Diskretioneringsrevision" in note
 
@@ -127,16 +128,17 @@ def test_no_small_true_count_leaves_in_the_exports(calibrated):
            if r["area_code"] != "000"}
     assert small and {out[k] for k in small} == {"<5"}
     assert not [v for v in out.values() if v.isdigit() and int(v) < 5]
-    sheet = load_workbook(calibrated / "exports" / "table1_persons_by_municipality.xlsx").active
-    figures, area = [], None
-    for row in sheet.iter_rows(values_only=True):
+    sheet = load_workbook(calibrated / "exports" / "table1_persons_by_municipality.xlsx")[
+        "Tabel 1"]
+    figures, texts, area = [], set(), None
+    for row in sheet.iter_rows(min_row=4, values_only=True):
         area = row[0] or area  # an area's name heads its first row only
-        if row[1] and str(row[1])[:2] in ("1)", "2)", "3)", "4)") \
-                and "Hele landet" not in str(area):  # the nation is published exactly
-            # cells are text as published: '', '<5' or digits with Danish separators
-            figures += [int(v.replace(".", "")) for v in row[2:]
-                        if isinstance(v, str) and v.replace(".", "").isdigit()]
+        if area != "Hele landet":  # the nation is published exactly
+            # counts are numbers; '<5' and 'x' are text, an empty cell is empty
+            figures += [v for v in row[2:] if isinstance(v, int)]
+            texts |= {v for v in row[2:] if isinstance(v, str)}
     assert figures and not [v for v in figures if v < 5]
+    assert texts <= {"<5", "x"}
 
 
 def test_no_person_key_leaves(calibrated):

@@ -45,3 +45,32 @@ def test_the_workbook_is_the_same_bytes_at_another_time(tmp_path, monkeypatch):
     with zipfile.ZipFile(tmp_path / "b.xlsx") as z:
         assert {i.date_time for i in z.infolist()} == {publication.FIXED_TIME}
         assert b"2000-01-01T00:00:00Z" in z.read("docProps/core.xml")
+
+
+def test_the_workbook_holds_numbers_people_can_compute_with(tmp_path):
+    """Counts are numbers with a thousands format (a column can be summed), '<5', 'x' and
+    empty cells are as published, the header is frozen, and the note has its own sheet."""
+    from openpyxl import load_workbook
+
+    published = {"000": ["159263", "1599", "12", "7"], "101": ["1595", "<5", "", "x"]}
+    values = {Cell(a, r, y): published[a][i] for a, _ in AREAS
+              for i, r in enumerate(publication.row_labels()) for y in YEARS}
+    note = publication.note_text(YEARS, [], [], dict(AREAS), complementary=False)
+    publication.write_workbook(tmp_path / "t.xlsx", AREAS, YEARS, values, note)
+
+    book = load_workbook(tmp_path / "t.xlsx")
+    assert book.sheetnames == ["Tabel 1", "Note"]
+    sheet = book["Tabel 1"]
+    assert [c.value for c in sheet[3]] == ["Kommune", "Type", 2019, 2020]
+    assert sheet.freeze_panes == "C4"
+    national = [sheet.cell(4 + i, 3) for i in range(4)]
+    assert [c.value for c in national] == [159263, 1599, 12, 7]
+    assert all(c.data_type == "n" and c.number_format == publication.THOUSANDS
+               for c in national)
+    municipal = [sheet.cell(8 + i, 4).value for i in range(4)]
+    assert municipal == [1595, "<5", None, "x"]
+    assert sheet.cell(9, 4).data_type == "s"  # '<5' stays text: never a number
+    assert sum(sheet.cell(4 + i, 4).value for i in (1, 2, 3)) == 1599 + 12 + 7
+    assert sheet.column_dimensions["C"].width >= 8
+    note_lines = [r[0] for r in book["Note"].iter_rows(values_only=True)]
+    assert note_lines == note
