@@ -29,7 +29,7 @@ install: $(STAMP)
 CONNECTION_VARS = $(BIN)/python -c "import json; from orchestration.app.config import \
 	duckdb_config, load_settings; from orchestration.core.refresh import dbt_connection_vars; \
 	s = load_settings(); print(json.dumps(dbt_connection_vars(str(s.warehouse_path), duckdb_config(s))))"
-$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/seeds dbt_project/macros -type f) dbt_project/dbt_project.yml dbt_project/profiles.yml
+$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml dbt_project/profiles.yml
 	vars="$$($(CONNECTION_VARS))" && cd dbt_project && \
 		../$(BIN)/dbt parse --quiet --profiles-dir . --vars "$$vars"
 	touch $(MANIFEST)

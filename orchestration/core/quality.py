@@ -83,6 +83,18 @@ class SuiteSpec:
         return self.name.split(".", 1)[1]
 
     @property
+    def description(self) -> str:
+        """What the UI shows on the suite's check: what it guards, whether it blocks, and
+        each rule with its source (from the YAML), once."""
+        verdict = ("a failure blocks everything downstream in the run" if self.severity == "error"
+                   else "a failure warns and blocks nothing")
+        rules = dict.fromkeys((e["meta"]["rule"], e["meta"]["source"]) for e in self.expectations)
+        return "\n".join([
+            f"Great Expectations suite `{self.name}` "
+            f"(expectations/{self.layer}/{self.table}.yml): {verdict}. Rules:",
+            *(f"- {rule} (source: {source})" for rule, source in rules)])
+
+    @property
     def check_name(self) -> str:
         """The Dagster asset check that runs this suite, e.g. gx_raw__lpr2__t_adm."""
         return f"gx_{self.name.replace('.', '__')}"
@@ -216,8 +228,25 @@ def load_suites(root: Path = EXPECTATIONS_DIR,
         specs.append(SuiteSpec(
             name=relation, asset_key=tuple(raw["asset"]), query=" ".join(query.split()),
             severity=raw.get("severity", "error"),
-            expectations=key_expectations + expectations, sensitive=sensitive))
+            expectations=_with_sources(key_expectations + expectations, raw.get("source"), path),
+            sensitive=sensitive))
     return specs
+
+
+def _with_sources(expectations: list[dict[str, Any]], suite_source: str | None,
+                  path: Path) -> list[dict[str, Any]]:
+    """Every rule names its source: its own `source`, else the suite's top-level `source`
+    (a steward reads it on the check in the UI and in an alert). A rule with neither is
+    refused when the suites load."""
+    out = []
+    for e in expectations:
+        if not e["meta"].get("source"):
+            if not suite_source:
+                raise ValueError(f"{path}: the rule {e['meta'].get('rule')!r} has no source: "
+                                 "give it `source:` in its meta, or the suite a `source:`")
+            e = {**e, "meta": {**e["meta"], "source": suite_source}}
+        out.append(e)
+    return out
 
 
 def _sql_literal(value: Any) -> str:

@@ -189,6 +189,23 @@ def test_dead_runs_are_recovered_under_the_daemon_by_default(defs):
     assert result.skip_message == "no run left behind by a dead process"
 
 
+def test_every_check_shows_its_rule_and_source_and_dbt_test_names_stay_readable(defs):
+    """A steward sees on each check in the UI which rule it holds and where that rule comes
+    from (docs/quality-gates.md, "dbt tests"); a dbt test's name is a name, not its arguments."""
+    graph = defs.resolve_asset_graph()
+    specs = [graph.get_check_spec(key) for key in graph.asset_check_keys]
+    assert len(specs) > 150
+    for spec in specs:
+        text = spec.description or ""
+        if spec.name.startswith("gx_"):
+            rules = [line for line in text.splitlines() if line.startswith("- ")]
+            assert rules and all("(source: " in r for r in rules), (spec.name, text)
+        else:
+            assert text.startswith("Rule: ") and "\n\nSource: " in text, (spec.name, text)
+            assert "Source: none given" not in text, spec.name
+            assert len(spec.name) <= 64, spec.name
+
+
 def test_every_dbt_model_says_its_grain_first_and_where_its_rule_comes_from(defs):
     """A steward reads the grain first, then which part of the method it is."""
     graph = defs.resolve_asset_graph()

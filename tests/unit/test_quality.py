@@ -27,6 +27,7 @@ def con():
 
 GRAIN = """
 asset: [marts, t]
+source: a test
 grain: [person_key, day]
 unique: [[plan_id]]
 expectations:
@@ -74,6 +75,7 @@ def test_a_clean_table_passes_and_only_named_columns_are_read(tmp_path, con):
 def test_negative_delays_only_for_admissions_by_row_condition(tmp_path, con):
     spec = _suite(tmp_path, """
 asset: [marts, t]
+source: a test
 expectations:
   - type: expect_column_values_to_be_in_set
     kwargs:
@@ -186,6 +188,7 @@ def test_an_expectation_a_sensitive_column_cannot_be_judged_on_is_refused(tmp_pa
     with pytest.raises(ValueError, match="sensitive column person_key"):
         _suite(tmp_path, """
 asset: [marts, t]
+source: a test
 expectations:
   - type: expect_column_value_lengths_to_equal
     kwargs: {column: person_key, value: 16}
@@ -196,6 +199,7 @@ def test_an_expectation_duckdb_cannot_judge_is_refused_when_the_suites_load(tmp_
     with pytest.raises(ValueError, match="expect_column_mean_to_be_between has no DuckDB"):
         _suite(tmp_path, """
 asset: [marts, t]
+source: a test
 expectations:
   - type: expect_column_mean_to_be_between
     kwargs: {column: day, min_value: 1}
@@ -206,6 +210,7 @@ expectations:
 def test_a_time_of_24_00_is_validated_without_error(tmp_path, con):
     spec = _suite(tmp_path, """
 asset: [marts, t]
+source: a test
 expectations:
   - type: expect_column_values_to_not_be_null
     kwargs: {column: sent_time}
@@ -216,6 +221,7 @@ expectations:
 
 ROW_RULE = """
 asset: [marts, t]
+source: a test
 expectations:
   - type: expect_column_values_to_be_in_set
     kwargs: {column: kind, value_set: [a], mostly: 0.999}
@@ -243,6 +249,7 @@ def test_an_incremental_scope_judges_the_months_loaded_since_and_can_fail(tmp_pa
     refresh only the plan's months are judged, on a full one every row."""
     spec = _suite(tmp_path, """
 asset: [marts, t]
+source: a test
 incremental_by: delivery_month
 expectations:
   - type: expect_column_values_to_be_in_set
@@ -263,6 +270,7 @@ def test_an_unknown_incremental_scope_is_refused_when_the_suites_load(tmp_path):
     with pytest.raises(ValueError, match="incremental_by 'plan_id'"):
         _suite(tmp_path, """
 asset: [marts, t]
+source: a test
 incremental_by: plan_id
 expectations:
   - type: expect_column_values_to_not_be_null
@@ -276,6 +284,7 @@ def test_a_linkage_scope_judges_from_the_relinked_moment_and_can_fail(tmp_path, 
     they were built."""
     spec = _suite(tmp_path, """
 asset: [marts, t]
+source: a test
 incremental_by: stay_end_date
 expectations:
   - type: expect_column_values_to_be_in_set
@@ -300,7 +309,28 @@ def test_a_rule_cut_by_an_unquoted_comma_is_refused_when_the_suites_load(tmp_pat
     no value (it happened twice): the alert would name half the rule."""
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "t.yml").write_text(
-        "asset: [raw, t]\nexpectations:\n  - type: expect_column_values_to_not_be_null\n"
-        "    kwargs: {column: a}\n    meta: {rule: a, b and c}\n", encoding="utf-8")
+        "asset: [raw, t]\nsource: a test\nexpectations:\n"
+        "  - type: expect_column_values_to_not_be_null\n    kwargs: {column: a}\n"
+        "    meta: {rule: a, b and c}\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"t\.yml: .*quote a rule that holds a comma"):
         quality.load_suites(tmp_path)
+
+
+def test_a_rule_without_a_source_is_refused_and_the_description_names_each_rule(tmp_path):
+    """A steward reads every rule with its source on the check (docs/quality-gates.md): a rule
+    with no source of its own and none from its suite is refused when the suites load."""
+    body = ("grain: [k]\nexpectations:\n  - type: expect_column_values_to_not_be_null\n"
+            "    kwargs: {column: a}\n    meta: {rule: a is known, source: docs/method.md Stays}\n")
+    (tmp_path / "marts").mkdir()
+    (tmp_path / "marts" / "t.yml").write_text("asset: [marts, t]\n" + body, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"t\.yml: the rule 'one row per \(k\): the grain' "
+                                         r"has no source"):
+        quality.load_suites(tmp_path)
+    (tmp_path / "again").mkdir()
+    spec = _suite(tmp_path / "again", "asset: [marts, t]\nsource: seed 003 Trin 4\n" + body)
+    assert spec.description.splitlines() == [
+        "Great Expectations suite `marts.t` (expectations/marts/t.yml): a failure blocks "
+        "everything downstream in the run. Rules:",
+        "- one row per (k): the grain (source: seed 003 Trin 4)",
+        "- (k) never null: the grain (source: seed 003 Trin 4)",
+        "- a is known (source: docs/method.md Stays)"]

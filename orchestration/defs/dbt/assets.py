@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster import (
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetMaterialization,
     Failure,
@@ -29,7 +30,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging.version import Version
 
-from orchestration.core import refresh
+from orchestration.core import dbt_rules, refresh
 from orchestration.core.ingest import ensure_raw_schema
 from orchestration.core.paths import DBT_PROJECT_DIR
 from orchestration.core.sql import scalar
@@ -92,6 +93,17 @@ class LayeredTranslator(DagsterDbtTranslator):
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
         return {**super().get_tags(dbt_resource_props), "layer": self.layer(dbt_resource_props)}
+
+    def get_asset_check_spec(self, asset_spec, manifest: Mapping[str, Any], unique_id: str,
+                             project) -> AssetCheckSpec | None:
+        """Every dbt test's check says its rule and its source (orchestration/core/dbt_rules.py):
+        dagster-dbt gives it none, and a steward could not tell which rule failed."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        test = manifest["nodes"][unique_id]
+        parents = test.get("attached_node") or next(iter(test["depends_on"]["nodes"]), None)
+        return spec._replace(description=dbt_rules.describe(test, manifest["nodes"].get(parents)))
 
 
 def with_table_metadata(events, manifest: Mapping[str, Any], warehouse: Warehouse):

@@ -106,8 +106,7 @@ def raw_suites(tables, gates: GateSettings = DEFAULT_GATES) -> list[quality.Suit
 def _check_specs(tables) -> list[AssetCheckSpec]:
     return [AssetCheckSpec(
         name=s.check_name, asset=AssetKey(list(s.asset_key)), blocking=True,
-        description=f"Great Expectations suite `{s.name}` "
-                    f"(expectations/raw/{s.table}.yml) on each delivery before it is written.")
+        description=f"Judged on each delivery before it is written. {s.description}")
         for s in raw_suites(tables)]
 
 

@@ -80,8 +80,7 @@ def _layer_gate(layer: str, suites: list[quality.SuiteSpec]):
         specs=[AssetCheckSpec(
             name=s.check_name, asset=AssetKey(list(s.asset_key)),
             blocking=s.severity == "error",
-            description=f"Great Expectations suite `{s.name}` "
-                        f"(expectations/{s.name.replace('.', '/')}.yml).")
+            description=s.description)
             for s in suites],
         can_subset=True,
         pool=DUCKDB_POOL,
