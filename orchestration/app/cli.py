@@ -16,6 +16,7 @@ import re
 import signal
 import socket
 import sys
+from datetime import datetime
 from pathlib import Path
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -57,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="rebuild every model and judge every row, not only what changed")
     r.add_argument("--no-refresh", dest="refresh", action="store_false",
                    help="load and gate the months only; rebuild nothing downstream")
+    r.add_argument("--verbose", action="store_true",
+                   help="print everything Dagster, dbt and GX say (always in the run log)")
     return p
 
 
@@ -79,6 +82,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from orchestration.app.config import load_settings
+    from orchestration.app.progress import Progress, captured_output
     from orchestration.app.runner import NothingToLoad, run_platform
     from orchestration.core.ingest import ContractError
 
@@ -99,10 +103,16 @@ def _run(args: argparse.Namespace) -> int:
     received.setblocking(False)
     wakeup.setblocking(False)
     previous_fd = signal.set_wakeup_fd(wakeup.fileno())
+    log_path = settings.log_dir / f"gop-run-{datetime.now():%Y%m%d-%H%M%S}.log"
+    print(f"gop run: full log in {log_path}", flush=True)
     try:
-        summary = run_platform(settings, first=args.first, last=args.last,
-                               refresh=args.refresh, reload=args.reload,
-                               full_refresh=args.full_refresh)
+        with captured_output(log_path, verbose=args.verbose) as screen:
+            shown = Progress(screen, is_terminal=not args.verbose and screen.isatty())
+            summary = run_platform(settings, first=args.first, last=args.last,
+                                   refresh=args.refresh, reload=args.reload,
+                                   full_refresh=args.full_refresh, notify=shown.line,
+                                   progress=shown)
+        summary.log_path = log_path
     except NothingToLoad as exc:
         print(f"gop run: {exc}; nothing was changed.", file=sys.stderr)
         return 1

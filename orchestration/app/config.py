@@ -18,6 +18,7 @@ _DEFAULTS = {
     "export_dir": ("GOP_EXPORT_DIR", "data/exports"),
     "dagster_home": ("DAGSTER_HOME", "data/dagster_home"),
     "gx_dir": ("GOP_GX_DIR", "data/gx"),
+    "log_dir": ("GOP_LOG_DIR", "data/logs"),
 }
 
 
@@ -28,6 +29,7 @@ class Settings:
     export_dir: Path
     dagster_home: Path
     gx_dir: Path  # GX file context and its rendered Data Docs
+    log_dir: Path  # `gop run`'s run logs: the full output of Dagster, dbt and GX
     duckdb_temp_dir: Path  # where DuckDB spills (GOP_DUCKDB_TEMP_DIR, else <warehouse>.tmp)
     # GOP_COMPLEMENTARY_SUPPRESSION=true: beyond SDS's rules, hide further cells of table 1
     # until no `<5` can be recovered by differencing. Default: SDS's published rules only.

@@ -14,6 +14,7 @@ import duckdb
 from dagster import DagsterInstance
 
 from orchestration.app.config import Settings, export_to_environment
+from orchestration.app.progress import Progress, progress_logger
 from orchestration.core.contract import SNAPSHOT_TABLES
 from orchestration.core.ingest import (
     ContractError,
@@ -27,6 +28,8 @@ from orchestration.defs.ingestion.partitions import RANGE_END, RANGE_START, cont
 
 # Dagster's own DEBUG event lines would print one line per partition and asset.
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# A warning is a line of the summary; its whole text is in the alert and the run log.
+WARNING_WIDTH = 160
 
 DAGSTER_YAML = """\
 # Written by the platform on first run; edit freely (docs/operations.md, "Instance").
@@ -56,26 +59,48 @@ class RunSummary:
     unchanged: list[str] = field(default_factory=list)  # loaded before as they are now
     refreshed: bool = False
     stopped_by: str | None = None  # the signal that stopped the run, e.g. SIGTERM
+    checks: dict[str, int] = field(default_factory=dict)  # passed / warned / failed
+    # each alert due: its title and the channels that took it (none: not sent)
+    alerts: list[tuple[str, list[str]]] = field(default_factory=list)
+    log_path: Path | None = None  # the run log with everything Dagster, dbt and GX said
 
     def describe(self) -> str:
+        """The closing summary: months, checks, alerts, exports; a failure in the last
+        lines, then where the whole log is."""
         span = (f" ({self.loaded[0]} .. {self.loaded[-1]})" if self.loaded else "")
         lines = [f"loaded {len(self.loaded)} of {len(self.months)} delivery months{span}"
                  + (f"; {len(self.unchanged)} unchanged since they were loaded"
                     if self.unchanged else "")]
+        if self.checks:
+            lines.append("checks: " + ", ".join(f"{n} {state}"
+                                                for state, n in self.checks.items()))
+        sent = [f"{title} (by {' and '.join(to)})" for title, to in self.alerts if to]
+        unsent = [title for title, to in self.alerts if not to]
+        if sent:
+            lines.append(f"alerts sent: {'; '.join(sent)}")
+        if unsent:
+            lines.append(f"alerts NOT SENT (no alert channel configured, or none answered; "
+                         f"docs/operations.md): {'; '.join(unsent)}")
         if self.warnings:
-            lines.append("WARNINGS (alert sent):")
-            lines += [f"  {w}" for w in self.warnings]
+            lines.append("WARNINGS:")
+            lines += [f"  {_shorten(w)}" for w in self.warnings]
+        if self.success and not self.refreshed:
+            lines.append("the marts and exports were not rebuilt (--no-refresh)")
+        elif self.success and self.exports:
+            lines.append(f"exports in {self.export_dir}: "
+                         + ", ".join(p.name + ("/" if p.is_dir() else "") for p in self.exports))
         if not self.success:
             lines.append(f"STOPPED by {self.stopped_by}: the step under way was interrupted; "
                          "what it had not committed was not written" if self.stopped_by
                          else "FAILED:")
             lines += [f"  {f}" for f in self.failures]
-        elif not self.refreshed:
-            lines.append("the marts and exports were not rebuilt (--no-refresh)")
-        elif self.exports:
-            lines.append(f"exports in {self.export_dir}:")
-            lines += [f"  {p.name}" for p in self.exports]
+        if self.log_path is not None:
+            lines.append(f"full log: {self.log_path}")
         return "\n".join(lines)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= WARNING_WIDTH else text[:WARNING_WIDTH - 1] + "…"
 
 
 def prepare_instance(settings: Settings) -> DagsterInstance:
@@ -94,10 +119,11 @@ def _fail(summary: RunSummary, instance, result, settings: Settings) -> RunSumma
     from orchestration.defs.alerts import channels
 
     summary.success = False
-    found = channels.alert_for_run(instance, result.dagster_run, failed=True,
+    alert = channels.alert_for_run(instance, result.dagster_run, failed=True,
                                    channels=settings.alerts)
-    summary.failures = [f for f in found if not channels.is_warning(f)]
-    summary.warnings += [f for f in found if channels.is_warning(f)]
+    _alerted(summary, alert)
+    summary.failures = [f for f in alert.failures if not channels.is_warning(f)]
+    summary.warnings += [f for f in alert.failures if channels.is_warning(f)]
     return summary
 
 
@@ -105,8 +131,28 @@ def _warn(summary: RunSummary, instance, result, settings: Settings) -> None:
     """A successful run whose warn checks failed alerts too, as the sensor would."""
     from orchestration.defs.alerts import channels
 
-    summary.warnings += channels.alert_for_run(instance, result.dagster_run, failed=False,
-                                               channels=settings.alerts)
+    alert = channels.alert_for_run(instance, result.dagster_run, failed=False,
+                                   channels=settings.alerts)
+    _alerted(summary, alert)
+    summary.warnings += alert.failures
+
+
+def _alerted(summary: RunSummary, alert) -> None:
+    if alert.title:
+        summary.alerts.append((alert.title, list(alert.delivered)))
+
+
+def _execute(job, instance, tags: dict[str, str], progress: Progress | None):
+    """Run a job in this process; its events also go to `progress` (the screen)."""
+    if progress is None:
+        return job.execute_in_process(instance=instance, run_config=QUIET,
+                                      raise_on_error=False, tags=tags)
+    from dagster._loggers import colored_console_logger
+
+    loggers = {"console": colored_console_logger, "gop_progress": progress_logger(progress)}
+    config = {"loggers": {**QUIET["loggers"], "gop_progress": {}}}
+    return job.with_logger_defs(loggers).execute_in_process(
+        instance=instance, run_config=config, raise_on_error=False, tags=tags)
 
 
 def _changed(settings: Settings, months: list[str]) -> list[str]:
@@ -124,10 +170,21 @@ def _changed(settings: Settings, months: list[str]) -> list[str]:
 
 def run_platform(settings: Settings, first: str | None = None, last: str | None = None,
                  refresh: bool = True, notify: Callable[[str], None] = print,
-                 reload: bool = False, full_refresh: bool = False) -> RunSummary:
+                 reload: bool = False, full_refresh: bool = False,
+                 progress: Progress | None = None) -> RunSummary:
     """Load the months that changed since they were loaded (all of them with `reload`) and
     refresh; `notify` gets a line for each run recovered from a dead process before this one
-    starts (orchestration/defs/recovery/dead_runs.py)."""
+    starts (orchestration/defs/recovery/dead_runs.py), `progress` each run's events."""
+    summary = _run_platform(settings, first, last, refresh, notify, reload, full_refresh,
+                            progress)
+    if progress is not None:
+        summary.checks = dict(progress.checks)
+    return summary
+
+
+def _run_platform(settings: Settings, first: str | None, last: str | None, refresh: bool,
+                  notify: Callable[[str], None], reload: bool, full_refresh: bool,
+                  progress: Progress | None) -> RunSummary:
     from orchestration.definitions import build_definitions
     from orchestration.defs.recovery import dead_runs
 
@@ -162,9 +219,8 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
     ingest = defs.resolve_job_def("ingest_deliveries")
     tags = {"gop/trigger": "cli", **dead_runs.process_tags()}
     for start, end in contiguous_ranges(to_load):
-        result = ingest.execute_in_process(
-            instance=instance, run_config=QUIET, raise_on_error=False,
-            tags={RANGE_START: start, RANGE_END: end, **tags})
+        result = _execute(ingest, instance, {RANGE_START: start, RANGE_END: end, **tags},
+                          progress)
         if not result.success:
             return _fail(summary, instance, result, settings)
         summary.loaded += [m for m in to_load if start <= m <= end]
@@ -172,9 +228,8 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
     if not refresh:
         return summary
     forced = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
-    result = defs.resolve_job_def("refresh_downstream").execute_in_process(
-        instance=instance, run_config=QUIET, raise_on_error=False,
-        tags={**tags, **forced, "gop/run_date": date.today().isoformat()})
+    result = _execute(defs.resolve_job_def("refresh_downstream"), instance,
+                      {**tags, **forced, "gop/run_date": date.today().isoformat()}, progress)
     if not result.success:
         return _fail(summary, instance, result, settings)
     summary.refreshed = True

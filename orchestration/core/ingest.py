@@ -769,12 +769,17 @@ def _scratch_root(con: duckdb.DuckDBPyConnection) -> Path | None:
     return Path(setting)
 
 
+# Told after each file is read and checked: the file, files done, files in the load.
+OnFile = Callable[[LoadedFile, int, int], None]
+
+
 def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
          tables: Sequence[Table] = MONTHLY_TABLES, gate: Gate | None = None,
-         ) -> list[LoadedFile]:
+         on_file: OnFile | None = None) -> list[LoadedFile]:
     """Replace the given months (or the snapshot, month 'snapshot') of the given tables,
-    if the gate (when given) passes the incoming rows."""
+    if the gate (when given) passes the incoming rows; `on_file` hears of each file read."""
     months = list(months)
+    n_files = len(months) * len(tables)
     for m in months:
         if m != SNAPSHOT and not (landing / m).is_dir():
             raise DeliveryNotFound(f"no delivery folder {m}/ in the landing directory")
@@ -805,6 +810,8 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path, months: Iterable[str],
                 stat = path.stat()
                 staged.append((table, month, LoadedFile(table.key, month, rel, rows, sha,
                                                         stat.st_size, stat.st_mtime_ns), stage))
+                if on_file is not None:
+                    on_file(staged[-1][2], len(staged), n_files)
         check_unique_keys(con, staged, {t.key: months for t in tables})
         loaded_at = datetime.now().replace(microsecond=0)
         if gate is not None:

@@ -140,12 +140,20 @@ def _describe_check(check) -> str:
     return text
 
 
-def alert_for_run(instance, run, failed: bool, channels: AlertChannels) -> list[str]:
+@dataclass
+class RunAlert:
+    failures: list[str]  # the run's failed steps and checks
+    title: str | None = None  # the alert sent, if one was due
+    delivered: list[str] = field(default_factory=list)  # the channels that took it
+
+
+def alert_for_run(instance, run, failed: bool, channels: AlertChannels) -> RunAlert:
     """The alert for a finished run: a failed run always; a successful run when a warn
-    check failed (rows went to quarantine, the year-on-year change). Returns the failures."""
+    check failed (rows went to quarantine, the year-on-year change)."""
     failures = failures_of_run(instance, run.run_id)
-    if failed or failures:
-        title = f"{'Run failed' if failed else 'Quality warning'}: {run.job_name}"
-        send(Alert(title, run.run_id, run.job_name, failures, run_url(run.run_id, channels)),
-             channels)
-    return failures
+    if not (failed or failures):
+        return RunAlert(failures)
+    title = f"{'Run failed' if failed else 'Quality warning'}: {run.job_name}"
+    delivered = send(Alert(title, run.run_id, run.job_name, failures,
+                           run_url(run.run_id, channels)), channels)
+    return RunAlert(failures, title, delivered)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster import (
+    AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetMaterialization,
@@ -30,7 +31,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging.version import Version
 
-from orchestration.core import dbt_rules, refresh
+from orchestration.core import dbt_rules, progress, refresh
 from orchestration.core.ingest import ensure_raw_schema
 from orchestration.core.paths import DBT_PROJECT_DIR
 from orchestration.core.sql import scalar
@@ -235,8 +236,17 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
             # dbt holds DuckDB's one write lock until it exits, so the events wait for it:
             # then each materialisation gets its table's schema and row count.
             events: list[Any] = []
+            models, tests = len(context.selected_asset_keys), len(
+                context.selected_asset_check_keys)
+            tick = progress.Throttle()
             try:
-                events.extend(invocation.stream())
+                for event in invocation.stream():
+                    events.append(event)
+                    if tick.due():
+                        built = sum(isinstance(e, Output | AssetMaterialization) for e in events)
+                        judged = sum(isinstance(e, AssetCheckResult) for e in events)
+                        context.log.info(progress.message(
+                            f"dbt: {built} of {models} models built, {judged} of {tests} tests run"))
             except DagsterDbtCliRuntimeError:
                 # dagster-dbt's error names the command line only: say which model or test
                 # failed, and why, so the run's summary and alert point at it.

@@ -13,6 +13,8 @@ previous good rows stay; a row rule broken by fewer rows than the quarantine thr
 the delivery in and fails the check as a warning, naming the rows that go to quarantine.
 """
 
+import time
+
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -30,7 +32,7 @@ from dagster import (
     multi_asset,
 )
 
-from orchestration.core import ingest, quality
+from orchestration.core import ingest, progress, quality
 from orchestration.core.contract import (
     DUCKDB_TYPE,
     LINEAGE_COLUMNS,
@@ -136,9 +138,19 @@ def _load(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing
         validator.publish()
         return all(o.success for _, o in outcomes)
 
+    started, rows_read, tick = time.perf_counter(), 0, progress.Throttle()
+
+    def on_file(info: ingest.LoadedFile, done: int, total: int) -> None:
+        nonlocal rows_read
+        rows_read += info.rows
+        if tick.due() or done == total:
+            rate = rows_read / max(time.perf_counter() - started, 1e-3)
+            context.log.info(progress.message(
+                f"loading: {done}/{total} files read, {rows_read:,} rows, {rate:,.0f} rows/s"))
+
     try:
         with warehouse.connect() as con:
-            loaded = ingest.load(con, landing.root, months, tables, gate=gate)
+            loaded = ingest.load(con, landing.root, months, tables, gate=gate, on_file=on_file)
             results = _results(con, loaded, tables)
     except ingest.ContractError as exc:
         # The message names file, row and column; no value of a person key is in it.
