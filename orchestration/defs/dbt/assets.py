@@ -245,8 +245,8 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
                     if tick.due():
                         built = sum(isinstance(e, Output | AssetMaterialization) for e in events)
                         judged = sum(isinstance(e, AssetCheckResult) for e in events)
-                        context.log.info(progress.message(
-                            f"dbt: {built} of {models} models built, {judged} of {tests} tests run"))
+                        context.log.info(progress.message(f"dbt: {built} of {models} models "
+                                                          f"built, {judged} of {tests} tests run"))
             except DagsterDbtCliRuntimeError:
                 # dagster-dbt's error names the command line only: say which model or test
                 # failed, and why, so the run's summary and alert point at it.
