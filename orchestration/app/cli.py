@@ -2,7 +2,8 @@
 
     gop generate --out DIR [--scale S] [--seed N] [--from YYYY-MM --to YYYY-MM]
     gop run [--landing DIR] [--warehouse FILE] [--exports DIR] [--from YYYY-MM --to YYYY-MM]
-            [--no-refresh]
+            [--no-refresh] [--verbose]
+    gop status [--exports DIR]
 
 `gop run` materialises, in-process through Dagster, every delivery month found in the
 landing directory (or those in --from/--to), then the CPR snapshot and everything
@@ -60,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="load and gate the months only; rebuild nothing downstream")
     r.add_argument("--verbose", action="store_true",
                    help="print everything Dagster, dbt and GX say (always in the run log)")
+
+    st = sub.add_parser("status", help="loaded months, last runs, failing checks, quarantine "
+                                       "and exports; reads no warehouse, safe during a run")
+    st.add_argument("--exports", type=Path, help="export directory (GOP_EXPORT_DIR)")
     return p
 
 
@@ -149,9 +154,18 @@ def _signals(received: socket.socket) -> list[str]:
     return [signal.Signals(n).name for n in dict.fromkeys(numbers) if n in stopping]
 
 
+def _status(args: argparse.Namespace) -> int:
+    from orchestration.app.config import load_settings
+    from orchestration.app.status import status_report
+
+    print(status_report(load_settings(export_dir=args.exports)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return _generate(args) if args.command == "generate" else _run(args)
+    commands = {"generate": _generate, "run": _run, "status": _status}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,7 @@ class _Step:
     started: float
     rows: int = 0
     rows_judged: int = 0
+    counted: set = field(default_factory=set)  # assets whose rows are in `rows`
 
 
 @dataclass
@@ -125,7 +126,13 @@ class Progress:
             self.steps[step] = _Step(time.monotonic())
             self.status(f"{step} ...", plain=False)
         elif kind == DagsterEventType.ASSET_MATERIALIZATION and step in self.steps:
-            values = event.event_specific_data.materialization.metadata
+            # A backfill of a range records an asset once per month with the same metadata:
+            # its rows count once.
+            materialization = event.event_specific_data.materialization
+            if materialization.asset_key in self.steps[step].counted:
+                return
+            self.steps[step].counted.add(materialization.asset_key)
+            values = materialization.metadata
             rows = values.get("rows_loaded") or values.get("dagster/row_count")
             self.steps[step].rows += int(getattr(rows, "value", rows) or 0)
         elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:

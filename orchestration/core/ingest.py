@@ -244,7 +244,7 @@ def month_fingerprint(landing: Path, month: str, known: dict[str, list] | None =
             files[rel] = cached
         else:
             files[rel] = [stat.st_size, stat.st_mtime_ns, file_fingerprint(path)]
-    return _fingerprint((rel, f[2]) for rel, f in files.items()), files
+    return files_fingerprint((rel, f[2]) for rel, f in files.items()), files
 
 
 def fingerprint_of(parts: Iterable[str]) -> str:
@@ -254,7 +254,9 @@ def fingerprint_of(parts: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def _fingerprint(files: Iterable[tuple[str, str]]) -> str:
+def files_fingerprint(files: Iterable[tuple[str, str]]) -> str:
+    """A month's fingerprint from its files' paths and SHA-256s (what `loaded_fingerprints`
+    and `month_fingerprint` give, and `gop status` shows)."""
     return fingerprint_of(f"{rel}\t{sha}" for rel, sha in sorted(files))
 
 
@@ -271,7 +273,7 @@ def loaded_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         files = by_month.setdefault(month, [])
         if rel is not None:
             files.append((rel, sha))
-    return {m: _fingerprint(files) for m, files in by_month.items()}
+    return {m: files_fingerprint(files) for m, files in by_month.items()}
 
 
 def changed_months(con: duckdb.DuckDBPyConnection | None, landing: Path,

@@ -66,14 +66,16 @@ def _event(kind, step, **data):
 def test_a_line_per_step_with_its_rows_and_the_checks_counted():
     screen = io.StringIO()
     shown = Progress(screen)
-    materialized = SimpleNamespace(metadata={"dagster/row_count": SimpleNamespace(value=1200)})
+    materialized = SimpleNamespace(asset_key="a",
+                                   metadata={"dagster/row_count": SimpleNamespace(value=1200)})
+    other = SimpleNamespace(asset_key="b", metadata=materialized.metadata)
     shown.handle(_event(DagsterEventType.STEP_START, "dbt_staging"))
     shown.handle({"step_key": "dbt_staging", "dagster_event": None,
                   "orig_message": progress.message("dbt: 3 of 9 models built")})
-    shown.handle(_event(DagsterEventType.ASSET_MATERIALIZATION, "dbt_staging",
-                        materialization=materialized))
-    shown.handle(_event(DagsterEventType.ASSET_MATERIALIZATION, "dbt_staging",
-                        materialization=materialized))
+    # a range of months records each asset once per month: its rows count once
+    for m in (materialized, materialized, other):
+        shown.handle(_event(DagsterEventType.ASSET_MATERIALIZATION, "dbt_staging",
+                            materialization=m))
     for passed, severity in ((True, AssetCheckSeverity.ERROR), (False, AssetCheckSeverity.WARN),
                              (False, AssetCheckSeverity.ERROR)):
         shown.handle(_event(DagsterEventType.ASSET_CHECK_EVALUATION, "gx_staging",

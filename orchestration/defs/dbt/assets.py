@@ -23,6 +23,7 @@ from dagster import (
     AssetExecutionContext,
     AssetMaterialization,
     Failure,
+    MetadataValue,
     Output,
     TableColumn,
     TableSchema,
@@ -133,12 +134,24 @@ def _table_metadata(con, node: Mapping[str, Any]) -> dict[str, Any]:
     if not columns:  # not built in this run (a failed test upstream skipped it)
         return {}
     rows = scalar(con, f'select count(*) from "{schema}"."{name}"')
-    return {
+    meta: dict[str, Any] = {
         "dagster/column_schema": TableSchema(columns=[
             TableColumn(c, t, description=described.get(c)) for c, t in columns]),
         "dagster/row_count": rows,
         "dagster/table_name": f"warehouse.{schema}.{name}",
     }
+    # A model may ask for a column's sums by another in its record (YAML config.meta
+    # dagster_summary: {by, sum}); `gop status` reads the quarantine's rows per delivery
+    # month from there, never from the warehouse (orchestration/app/status.py). Only counts
+    # of rows, never of persons, are summed this way.
+    summary = {**(node.get("meta") or {}), **(node.get("config", {}).get("meta") or {})}.get(
+        "dagster_summary")
+    if summary:
+        by, total = summary["by"], summary["sum"]
+        sums = con.execute(f'select "{by}", sum("{total}") from "{schema}"."{name}" '
+                           "group by all order by all").fetchall()
+        meta[f"{total}_by_{by}"] = MetadataValue.json({str(k): int(v) for k, v in sums})
+    return meta
 
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")

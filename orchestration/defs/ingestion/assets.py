@@ -21,6 +21,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetObservation,
     AssetSpec,
     BackfillPolicy,
     Failure,
@@ -38,6 +39,7 @@ from orchestration.core.contract import (
     LINEAGE_COLUMNS,
     MONTHLY_TABLES,
     SNAPSHOT_TABLES,
+    TABLE_BY_KEY,
 )
 from orchestration.core.contract import Table as ContractTable
 from orchestration.core.quality import DEFAULT_GATES
@@ -168,7 +170,19 @@ def _load(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing
             hint = _orphan_hint(warehouse, landing, months)
         raise Failure(description=f"{exc}: {'; '.join(failed)}{hint}") from None
     yield from (_check_result(spec, o) for spec, o in outcomes)
+    yield from _observations(loaded)
     yield from results
+
+
+def _observations(loaded: list[ingest.LoadedFile]) -> list[AssetObservation]:
+    """Each file as loaded, per delivery month (its path, SHA-256 and rows): what `gop status`
+    reads to show the loaded months and their fingerprints without opening the warehouse,
+    whose one writer it must never get in the way of (orchestration/app/status.py)."""
+    return [AssetObservation(
+        asset_key=raw_asset_key(TABLE_BY_KEY[f.table]),
+        partition=None if f.month == ingest.SNAPSHOT else f.month,
+        metadata={"file": f.file or "", "sha256": f.sha256 or "", "rows": f.rows})
+        for f in loaded]
 
 
 def _orphan_hint(warehouse: Warehouse, landing: Landing, months: list[str]) -> str:
