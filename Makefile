@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install dbt-parse demo run test test-fast ui docs data-docs lint lint-python bench bench-national clean
+.PHONY: install dbt-parse demo run test test-fast ui serve docs data-docs lint lint-python bench bench-national clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -62,6 +62,13 @@ ui: $(MANIFEST)
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/python -c "from orchestration.app.config import load_settings; from orchestration.app.runner import prepare_instance; prepare_instance(load_settings())"
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000
+
+## make serve: the two services of a deployment, dagster-daemon and dagster-webserver, on the
+## instance at DAGSTER_HOME (http://127.0.0.1:3000); deploy/ has the same for systemd
+serve: $(MANIFEST)
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -c "from orchestration.app.config import load_settings; from orchestration.app.runner import prepare_instance; prepare_instance(load_settings())"
+	GOP_BIN=$(BIN) deploy/serve.sh
 
 ## make docs: dbt docs (catalog of models, columns, lineage) in dbt_project/target
 docs: $(MANIFEST)
