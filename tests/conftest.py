@@ -42,6 +42,14 @@ def gx_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def log_dir(tmp_path_factory) -> Path:
+    """`gop run`'s run logs of the whole test session, outside the repository."""
+    path = tmp_path_factory.mktemp("logs")
+    os.environ["GOP_LOG_DIR"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> Path:
     """dagster-dbt needs the manifest when the definitions load (docs/stack.md)."""
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -64,7 +72,7 @@ def settings(tmp_path, monkeypatch):
     """Settings that point every path into this test's own folder."""
     for var, sub in (("GOP_LANDING_DIR", "landing"), ("GOP_WAREHOUSE_PATH", "wh.duckdb"),
                      ("GOP_EXPORT_DIR", "exports"), ("DAGSTER_HOME", "dagster_home"),
-                     ("GOP_GX_DIR", "gx")):
+                     ("GOP_GX_DIR", "gx"), ("GOP_LOG_DIR", "logs")):
         monkeypatch.setenv(var, str(tmp_path / sub))
     return load_settings()
 

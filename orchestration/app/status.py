@@ -3,13 +3,14 @@
 It reads the Dagster instance (made for readers beside a running job) and the export
 folder, and never the warehouse: even a read-only DuckDB connection takes a lock that makes
 the one writer's next step fail to open the file (docs/stack.md). So what it shows is what
-the runs recorded: each file loaded per delivery month (an observation of its raw asset,
-orchestration/defs/ingestion/assets.py), the runs and their results, the latest result of
-every check, the quarantine mart's rows per delivery month, and the exports.
+the runs recorded: each delivery month loaded (an observation of the delivery log
+`platform/deliveries`, orchestration/defs/ingestion/assets.py), the runs and their results,
+the latest result of every check, the quarantine mart's rows per delivery month, and the
+exports.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,8 @@ from typing import Any
 from dagster import AssetKey, DagsterInstance, RunsFilter
 
 from orchestration.app.config import Settings
-from orchestration.core import ingest
-from orchestration.core.contract import MONTHLY_TABLES, SNAPSHOT_TABLES, Table
+from orchestration.core.ingest import SNAPSHOT
+from orchestration.defs.ingestion.assets import DELIVERY_LOG
 
 JOBS = ("ingest_deliveries", "refresh_downstream")
 QUARANTINE = AssetKey(["marts", "mart_quarantine_by_delivery"])
@@ -28,17 +29,18 @@ PAGE = 1000
 
 @dataclass
 class LoadedMonth:
-    files: dict[str, str] = field(default_factory=dict)  # path in the landing -> sha256
-    rows: int = 0
-    loaded_at: float = 0.0
-
-    @property
-    def fingerprint(self) -> str:
-        """The month's fingerprint as ingestion computes it (ingest.loaded_fingerprints)."""
-        return ingest.files_fingerprint(self.files.items())
+    fingerprint: str  # as ingestion computes it (ingest.loaded_fingerprints)
+    rows: int
+    loaded_at: float
 
 
-def _latest_observations(instance: DagsterInstance, key: AssetKey) -> Iterator[Any]:
+def _value(metadata: Any, name: str) -> Any:
+    """A metadata entry's value (None when absent)."""
+    entry = (metadata or {}).get(name)
+    return getattr(entry, "value", entry)
+
+
+def _observations(instance: DagsterInstance, key: AssetKey) -> Iterator[Any]:
     """Every observation of an asset, newest first."""
     cursor = None
     while True:
@@ -49,32 +51,16 @@ def _latest_observations(instance: DagsterInstance, key: AssetKey) -> Iterator[A
         cursor = page.cursor
 
 
-def _value(metadata: Any, name: str) -> Any:
-    """A metadata entry's value (None when absent)."""
-    entry = (metadata or {}).get(name)
-    return getattr(entry, "value", entry)
-
-
-def _key(table: Table) -> AssetKey:
-    return AssetKey([table.register, table.name])
-
-
 def loaded_months(instance: DagsterInstance) -> dict[str, LoadedMonth]:
-    """Per delivery month, the files of its latest load, from the raw assets' observations."""
+    """Per delivery month (and the CPR snapshot, 'snapshot'), its latest load, from the
+    delivery log's observations."""
     months: dict[str, LoadedMonth] = {}
-    for table in MONTHLY_TABLES:
-        seen: set[str] = set()
-        for record in _latest_observations(instance, _key(table)):
-            month = record.partition_key
-            if month is None or month in seen:
-                continue
-            seen.add(month)
-            meta = record.asset_observation.metadata
-            loaded = months.setdefault(month, LoadedMonth())
-            if _value(meta, "file"):
-                loaded.files[_value(meta, "file")] = _value(meta, "sha256")
-            loaded.rows += int(_value(meta, "rows") or 0)
-            loaded.loaded_at = max(loaded.loaded_at, record.timestamp)
+    for record in _observations(instance, DELIVERY_LOG):
+        meta = record.asset_observation.metadata
+        month = _value(meta, "delivery_month")
+        if month and month not in months:
+            months[month] = LoadedMonth(_value(meta, "fingerprint"), int(_value(meta, "rows")),
+                                        record.timestamp)
     return dict(sorted(months.items()))
 
 
@@ -153,16 +139,14 @@ def status_report(settings: Settings) -> str:
                 "(DAGSTER_HOME)")
     instance = DagsterInstance.from_config(str(settings.dagster_home))
     months = loaded_months(instance)
+    address = months.pop(SNAPSHOT, None)
     quarantined, computed = _quarantine(instance)
-    (snapshot,) = SNAPSHOT_TABLES
-    address: Any = next(iter(instance.fetch_observations(_key(snapshot), limit=1).records), None)
     lines = [f"Dagster instance: {settings.dagster_home}",
              f"Delivery months loaded: {len(months)}"
              + (f" ({min(months)} .. {max(months)})" if months else ""),
              "CPR address snapshot: "
-             + (f"loaded {_when(address.timestamp)}, sha256 "
-                f"{_value(address.asset_observation.metadata, 'sha256')[:12]}" if address
-                else "not loaded")]
+             + (f"loaded {_when(address.loaded_at)}, {address.rows:,} rows, fingerprint "
+                f"{address.fingerprint[:12]}" if address else "not loaded")]
     if months:
         lines.append(f"  {'month':<8} {'fingerprint':<13} {'rows':>13}  {'loaded':<16}  "
                      f"quarantined (as of the refresh of {_when(computed)})")

@@ -202,7 +202,11 @@ def test_a_mart_page_shows_its_upstream_lineage(ui, browser):
 
 
 def test_a_mart_page_shows_its_latest_check_results(ui, browser):
-    expected = ["gx_marts__fct_plans_linked", "Succeeded"]
+    # ... and what the check holds: its rules with their sources (docs/quality-gates.md,
+    # "dbt tests"), and dbt tests under a readable name
+    expected = ["gx_marts__fct_plans_linked", "Succeeded", "Rules:",
+                "negative delays only for admissions (source: docs/method.md Product 1)",
+                "plans_linked_s"]
     text = page_text(browser, f"{ui.url}/assets/{'/'.join(MART)}?view=checks", expected,
                      "03_fct_plans_linked_checks.png")
     assert all(e in text for e in expected), text[:2000]

@@ -222,7 +222,16 @@ def test_a_failing_gate_blocks_downstream_and_keeps_the_last_good_exports(run, e
         webhook.close()
         smtp.close()
     assert code == 1
-    assert "gx_raw__" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "gx_raw__" in out
+    # What a person reads fits on a screen, and the failure is in its last lines, followed
+    # only by where the whole log is (docs/operations.md, "What `gop run` shows, and `gop
+    # status`").
+    lines = out.splitlines()
+    assert len(lines) <= 40, out
+    tail = lines[lines.index("FAILED:"):]
+    assert len(tail) <= 15 and any("gx_raw__" in line for line in tail), out
+    assert tail[-1].startswith("full log: ") and Path(tail[-1][len("full log: "):]).exists()
     assert {p: p.read_bytes() for p in exports} == exports
     # One alert per failure, on both channels: which check, on which asset, how many rows,
     # and the link to the run.

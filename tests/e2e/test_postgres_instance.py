@@ -121,7 +121,9 @@ def pg(tmp_path_factory):
                       last_month=MONTHS[1])
         (root / "dagster_home").mkdir()
         shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", root / "dagster_home")
-        assert gop_run_in(root, "--to", "2019-02") == 0
+        # Loaded and gated only: the runs, materialisations, observations and check results
+        # of a refresh go through the same storage, and would add a minute of dbt here.
+        assert gop_run_in(root, "--to", "2019-02", "--no-refresh") == 0
         yield cluster, root
     finally:
         mp.undo()
@@ -137,21 +139,22 @@ def test_the_runs_materialisations_and_checks_are_in_postgresql(pg):
     instance = _instance(root)
     assert type(instance.run_storage).__name__ == "PostgresRunStorage"
     assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
-    runs = instance.get_runs()
-    assert sorted(r.job_name for r in runs) == ["ingest_deliveries", "refresh_downstream"]
-    assert {r.status for r in runs} == {DagsterRunStatus.SUCCESS}
-    linked = instance.fetch_materializations(AssetKey(["marts", "fct_plans_linked"]), limit=1)
-    assert linked.records and linked.records[0].asset_materialization is not None
+    (run,) = instance.get_runs()
+    assert (run.job_name, run.status) == ("ingest_deliveries", DagsterRunStatus.SUCCESS)
     assert set(instance.get_materialized_partitions(AssetKey(["lpr2", "t_adm"]))) == {
         "2019-01", "2019-02"}
-    check = AssetCheckKey(AssetKey(["marts", "fct_plans_linked"]),
-                          "gx_marts__fct_plans_linked")
+    kontakter = instance.fetch_materializations(AssetKey(["lpr3", "kontakter"]), limit=5)
+    assert kontakter.records and kontakter.records[0].asset_materialization is not None
+    check = AssetCheckKey(AssetKey(["gop", "t_ggop"]), "gx_raw__gop__t_ggop")
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])
     assert latest[check].status.value == "SUCCEEDED"
+    log = instance.fetch_observations(AssetKey(["platform", "deliveries"]), limit=10).records
+    assert sorted(r.asset_observation.metadata["delivery_month"].value for r in log) == [
+        "2019-01", "2019-02"]
     # ... and from PostgreSQL itself, not a file beside it
-    assert int(cluster.psql("select count(*) from runs")) == 2
+    assert int(cluster.psql("select count(*) from runs")) == 1
     assert int(cluster.psql("select count(*) from event_logs where dagster_event_type = "
-                            "'ASSET_CHECK_EVALUATION'")) > 100
+                            "'ASSET_CHECK_EVALUATION'")) >= 9
     assert not list((root / "dagster_home").glob("**/*.db"))
 
 

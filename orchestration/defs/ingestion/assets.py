@@ -39,7 +39,6 @@ from orchestration.core.contract import (
     LINEAGE_COLUMNS,
     MONTHLY_TABLES,
     SNAPSHOT_TABLES,
-    TABLE_BY_KEY,
 )
 from orchestration.core.contract import Table as ContractTable
 from orchestration.core.quality import DEFAULT_GATES
@@ -174,15 +173,27 @@ def _load(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing
     yield from results
 
 
+# The delivery log (raw._deliveries, the dbt source platform.deliveries) as an asset.
+DELIVERY_LOG = AssetKey(["platform", "deliveries"])
+
+
 def _observations(loaded: list[ingest.LoadedFile]) -> list[AssetObservation]:
-    """Each file as loaded, per delivery month (its path, SHA-256 and rows): what `gop status`
-    reads to show the loaded months and their fingerprints without opening the warehouse,
-    whose one writer it must never get in the way of (orchestration/app/status.py)."""
-    return [AssetObservation(
-        asset_key=raw_asset_key(TABLE_BY_KEY[f.table]),
-        partition=None if f.month == ingest.SNAPSHOT else f.month,
-        metadata={"file": f.file or "", "sha256": f.sha256 or "", "rows": f.rows})
-        for f in loaded]
+    """One observation of the delivery log per month loaded: its fingerprint (as
+    `ingest.loaded_fingerprints` computes it), files with their SHA-256 and rows. What
+    `gop status` reads to show the loaded months without opening the warehouse, whose one
+    writer it must never get in the way of (orchestration/app/status.py)."""
+    by_month: dict[str, list[ingest.LoadedFile]] = {}
+    for f in loaded:
+        by_month.setdefault(f.month, []).append(f)
+    observations = []
+    for month, files in by_month.items():
+        shas = {f.file: f.sha256 or "" for f in files if f.file}
+        observations.append(AssetObservation(asset_key=DELIVERY_LOG, metadata={
+            "delivery_month": month,
+            "fingerprint": ingest.files_fingerprint(shas.items()),
+            "files": MetadataValue.json(shas),
+            "rows": sum(f.rows for f in files)}))
+    return observations
 
 
 def _orphan_hint(warehouse: Warehouse, landing: Landing, months: list[str]) -> str:
