@@ -57,17 +57,21 @@ test: $(MANIFEST) lint
 test-fast: $(MANIFEST) lint-python
 	$(BIN)/pytest -m "unit or definitions"
 
+# The instance at DAGSTER_HOME with the platform's dagster.yaml (one it finds is kept).
+PREPARE_INSTANCE = $(BIN)/python -c "from orchestration.app.config import load_settings; \
+	from orchestration.app.runner import prepare_instance; prepare_instance(load_settings())"
+
 ## make ui: the Dagster UI on the same warehouse and instance as `make demo`
 ui: $(MANIFEST)
 	mkdir -p $(DAGSTER_HOME)
-	$(BIN)/python -c "from orchestration.app.config import load_settings; from orchestration.app.runner import prepare_instance; prepare_instance(load_settings())"
+	$(PREPARE_INSTANCE)
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000
 
 ## make serve: the two services of a deployment, dagster-daemon and dagster-webserver, on the
 ## instance at DAGSTER_HOME (http://127.0.0.1:3000); deploy/ has the same for systemd
 serve: $(MANIFEST)
 	mkdir -p $(DAGSTER_HOME)
-	$(BIN)/python -c "from orchestration.app.config import load_settings; from orchestration.app.runner import prepare_instance; prepare_instance(load_settings())"
+	$(PREPARE_INSTANCE)
 	GOP_BIN=$(BIN) deploy/serve.sh
 
 ## make docs: dbt docs (catalog of models, columns, lineage) in dbt_project/target

@@ -117,7 +117,7 @@ def _run(args: argparse.Namespace) -> int:
                                    refresh=args.refresh, reload=args.reload,
                                    full_refresh=args.full_refresh, notify=shown.line,
                                    progress=shown)
-        summary.log_path = log_path
+        summary.checks, summary.log_path = dict(shown.checks), log_path
     except NothingToLoad as exc:
         print(f"gop run: {exc}; nothing was changed.", file=sys.stderr)
         return 1

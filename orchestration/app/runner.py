@@ -175,16 +175,6 @@ def run_platform(settings: Settings, first: str | None = None, last: str | None 
     """Load the months that changed since they were loaded (all of them with `reload`) and
     refresh; `notify` gets a line for each run recovered from a dead process before this one
     starts (orchestration/defs/recovery/dead_runs.py), `progress` each run's events."""
-    summary = _run_platform(settings, first, last, refresh, notify, reload, full_refresh,
-                            progress)
-    if progress is not None:
-        summary.checks = dict(progress.checks)
-    return summary
-
-
-def _run_platform(settings: Settings, first: str | None, last: str | None, refresh: bool,
-                  notify: Callable[[str], None], reload: bool, full_refresh: bool,
-                  progress: Progress | None) -> RunSummary:
     from orchestration.definitions import build_definitions
     from orchestration.defs.recovery import dead_runs
 

@@ -16,7 +16,8 @@ from typing import Any
 CITATION = re.compile(r'docs/[a-z-]+\.md(?:, "[^"]+")?|seed 00\d(?: "[^"]+"| Figur [\d-]+)?')
 
 
-def _meta(node: Mapping[str, Any]) -> Mapping[str, Any]:
+def node_meta(node: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A dbt node's meta: its `meta` and its `config.meta` (dbt 1.11 keeps both)."""
     return {**(node.get("meta") or {}), **((node.get("config") or {}).get("meta") or {})}
 
 
@@ -58,8 +59,8 @@ def rule(test: Mapping[str, Any]) -> str:
 def source(test: Mapping[str, Any], model: Mapping[str, Any] | None) -> str | None:
     """Where the rule comes from: the test's meta, its model's meta, or what its model cites."""
     for node in (test, model or {}):
-        if _meta(node).get("source"):
-            return str(_meta(node)["source"])
+        if node_meta(node).get("source"):
+            return str(node_meta(node)["source"])
     cited = dict.fromkeys(CITATION.findall((model or {}).get("description") or ""))
     return "; ".join(cited) or None
 

@@ -144,8 +144,7 @@ def _table_metadata(con, node: Mapping[str, Any]) -> dict[str, Any]:
     # dagster_summary: {by, sum}); `gop status` reads the quarantine's rows per delivery
     # month from there, never from the warehouse (orchestration/app/status.py). Only counts
     # of rows, never of persons, are summed this way.
-    summary = {**(node.get("meta") or {}), **(node.get("config", {}).get("meta") or {})}.get(
-        "dagster_summary")
+    summary = dbt_rules.node_meta(node).get("dagster_summary")
     if summary:
         by, total = summary["by"], summary["sum"]
         sums = con.execute(f'select "{by}", sum("{total}") from "{schema}"."{name}" '
@@ -251,13 +250,14 @@ def _layer_assets(project: DbtProject, layer: str, select: str):
             events: list[Any] = []
             models, tests = len(context.selected_asset_keys), len(
                 context.selected_asset_check_keys)
+            built = judged = 0
             tick = progress.Throttle()
             try:
                 for event in invocation.stream():
                     events.append(event)
+                    built += isinstance(event, Output | AssetMaterialization)
+                    judged += isinstance(event, AssetCheckResult)
                     if tick.due():
-                        built = sum(isinstance(e, Output | AssetMaterialization) for e in events)
-                        judged = sum(isinstance(e, AssetCheckResult) for e in events)
                         context.log.info(progress.message(f"dbt: {built} of {models} models "
                                                           f"built, {judged} of {tests} tests run"))
             except DagsterDbtCliRuntimeError:
